@@ -1,0 +1,122 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { connect } from 'node:net';
+
+export interface ManagedProcessOptions {
+  /** Short name for logs and errors. */
+  name: string;
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** stdout and stderr go here (appended); otherwise they are discarded. */
+  logFile?: string;
+  /** Resolves when the process is ready to serve; rejects or times out otherwise. */
+  ready: () => Promise<void>;
+  readyTimeoutMs?: number;
+}
+
+/**
+ * A child process we started and must stop: waits for readiness, reports an early exit with the
+ * tail of its output, and on stop sends SIGTERM, then SIGKILL after a grace period.
+ */
+export class ManagedProcess {
+  readonly name: string;
+  private child: ChildProcess | undefined;
+  private exited: Promise<number | null> | undefined;
+  private tail: string[] = [];
+
+  constructor(private readonly options: ManagedProcessOptions) {
+    this.name = options.name;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async start(): Promise<void> {
+    const { command, args, env, cwd, logFile } = this.options;
+    const child = spawn(command, args, { env: env ?? process.env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    let log: NodeJS.WritableStream | undefined;
+    if (logFile) {
+      mkdirSync(dirname(logFile), { recursive: true });
+      log = createWriteStream(logFile, { flags: 'a' });
+    }
+    const keep = (chunk: Buffer) => {
+      log?.write(chunk);
+      this.tail.push(chunk.toString());
+      if (this.tail.length > 40) this.tail.shift();
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    const timeoutMs = this.options.readyTimeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    const failure = new Promise<never>((_, reject) => {
+      this.exited!.then((code) => reject(new Error(`${this.name} exited with ${code} before it was ready:\n${this.output()}`)));
+      timer = setTimeout(() => reject(new Error(`${this.name} was not ready within ${timeoutMs} ms:\n${this.output()}`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.poll(), failure]);
+    } catch (error) {
+      await this.stop();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The last lines the process printed, for error messages. */
+  output(): string {
+    return this.tail.join('').split('\n').slice(-25).join('\n');
+  }
+
+  private async poll(): Promise<void> {
+    for (;;) {
+      if (this.child?.exitCode !== null) return new Promise(() => {}); // the failure branch reports it
+      try {
+        await this.options.ready();
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  /** Resolves with the exit code when the process ends by itself. */
+  whenExited(): Promise<number | null> {
+    return this.exited ?? Promise.resolve(null);
+  }
+
+  async stop(graceMs = 5_000): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(killer);
+  }
+}
+
+/** Readiness check: something accepts TCP connections on 127.0.0.1:port. */
+export function tcpReady(port: number): () => Promise<void> {
+  return () =>
+    new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', reject);
+    });
+}
+
+/** Readiness check: GET http://127.0.0.1:port/path answers 2xx. */
+export function httpReady(port: number, path: string): () => Promise<void> {
+  return async () => {
+    const response = await fetch(`http://127.0.0.1:${port}${path}`);
+    if (!response.ok) throw new Error(`${path}: ${response.status}`);
+  };
+}

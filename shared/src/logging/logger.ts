@@ -1,0 +1,13 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/** Structured JSON logs on stdout, one line per event; LOG_LEVEL picks the level (default info). */
+export function createLogger(service: string, bindings: Record<string, unknown> = {}): Logger {
+  return pino({
+    name: service,
+    level: process.env.LOG_LEVEL ?? 'info',
+    base: { service, pid: process.pid, ...bindings },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
+}
