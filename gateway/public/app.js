@@ -91,6 +91,7 @@ function connect() {
     socket = null;
     stopPing();
     requests.clear();
+    early.clear();
     if (!state.session) return setConn('offline');
     if (AUTH_CLOSE_CODES.has(event.code)) {
       logout();
@@ -115,6 +116,7 @@ function disconnect() {
   const ws = socket;
   socket = null;
   requests.clear();
+  early.clear();
   ws?.close(1000, 'logout');
   attempt = 0;
   setConn('offline');
@@ -163,6 +165,8 @@ const handlers = {
       state.rooms.set(f.room, room);
       room.lastSeq = f.head; // history covers <= head, pushes cover > head: no gap, no overlap
       room.historyBefore = f.head + 1;
+      for (const m of early.get(f.room) ?? []) handlers.message(m);
+      early.delete(f.room);
     }
     room.head = Math.max(room.head, f.head);
     state.listed.set(f.room, Math.max(state.listed.get(f.room) ?? 0, f.head));
@@ -188,7 +192,11 @@ const handlers = {
 
   message(f) {
     const room = state.rooms.get(f.room);
-    if (!room) return;
+    if (!room) {
+      // A push can overtake the `joined` reply of our first join; keep it for the join to replay.
+      if (joining(f.room)) early.set(f.room, [...(early.get(f.room) ?? []), f]);
+      return;
+    }
     if (f.seq > room.lastSeq) room.lastSeq = f.seq;
     if (f.seq > room.head) room.head = f.seq;
     const known = room.messages.get(f.seq);
@@ -250,6 +258,7 @@ const handlers = {
       }
     }
     if (req?.type === 'history' && room) room.loadingOlder = false;
+    if (req?.type === 'join' || req?.type === 'create') early.delete(req.room);
     if (req?.rejoin && (f.code === 'room_not_found' || f.code === 'not_member')) {
       state.rooms.delete(req.room); // the room is gone for us; stop resuming it
       if (state.active === req.room) state.active = null;
@@ -264,6 +273,14 @@ function handleFrame(frame) {
   const req = frame.rid !== undefined ? requests.get(frame.rid) : undefined;
   if (frame.rid !== undefined) requests.delete(frame.rid);
   handlers[frame.type](frame, req);
+}
+
+/** Messages pushed for a room before the reply to our first join of it. */
+const early = new Map();
+
+function joining(room) {
+  for (const req of requests.values()) if ((req.type === 'join' || req.type === 'create') && req.room === room) return true;
+  return false;
 }
 
 function toMessage(m) {
