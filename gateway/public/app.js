@@ -10,6 +10,7 @@ const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 15_000;
 const TOAST_MS = 10_000;
 const SESSION_KEY = 'chorus.session';
+const ROOMS_KEY = 'chorus.rooms';
 const ROOM_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** Close codes a gateway uses to say the token is no good; retrying cannot help. */
 const AUTH_CLOSE_CODES = new Set([1008, 4001, 4401, 4403]);
@@ -48,6 +49,20 @@ function newRoom(name) {
     unread: 0,
     nodes: new Map(), // render cache: key -> <li>
   };
+}
+
+function saveRooms() {
+  sessionStorage.setItem(ROOMS_KEY, JSON.stringify({ joined: [...state.rooms.keys()], active: state.active }));
+}
+
+function savedRooms() {
+  try {
+    const value = JSON.parse(sessionStorage.getItem(ROOMS_KEY) ?? 'null');
+    const joined = Array.isArray(value?.joined) ? value.joined.filter((r) => typeof r === 'string' && ROOM_PATTERN.test(r)) : [];
+    return { joined, active: typeof value?.active === 'string' ? value.active : null };
+  } catch {
+    return { joined: [], active: null };
+  }
 }
 
 function loadSession() {
@@ -156,6 +171,9 @@ const handlers = {
     for (const room of state.rooms.values()) {
       request({ type: 'join', room: room.name, afterSeq: room.lastSeq }, { room: room.name, rejoin: true });
     }
+    // After a page reload: join again what this tab had open (history reloads from the server).
+    const saved = state.rooms.size === 0 ? savedRooms() : { joined: [], active: null };
+    for (const name of saved.joined) request({ type: 'join', room: name }, { room: name, select: name === saved.active, restore: true });
   },
 
   joined(f, req) {
@@ -181,12 +199,14 @@ const handlers = {
       selectRoom(f.room);
       $('room-input').value = '';
     } else if (state.active === f.room) request({ type: 'presence', room: f.room });
+    saveRooms();
     renderRooms();
   },
 
   left(f) {
     state.rooms.delete(f.room);
     if (state.active === f.room) state.active = null;
+    saveRooms();
     render();
   },
 
@@ -259,10 +279,12 @@ const handlers = {
     }
     if (req?.type === 'history' && room) room.loadingOlder = false;
     if (req?.type === 'join' || req?.type === 'create') early.delete(req.room);
-    if (req?.rejoin && (f.code === 'room_not_found' || f.code === 'not_member')) {
+    if ((req?.rejoin || req?.restore) && (f.code === 'room_not_found' || f.code === 'not_member')) {
       state.rooms.delete(req.room); // the room is gone for us; stop resuming it
       if (state.active === req.room) state.active = null;
+      saveRooms();
       render();
+      if (req.restore) return; // a stale entry from before a reload is not the user's mistake
     }
     toast(f.code, f.message);
   },
@@ -309,6 +331,7 @@ async function login(name) {
 function logout() {
   disconnect();
   sessionStorage.removeItem(SESSION_KEY);
+  sessionStorage.removeItem(ROOMS_KEY);
   state.session = null;
   state.rooms.clear();
   state.listed.clear();
@@ -328,6 +351,7 @@ function selectRoom(name) {
   if (!room) return openRoom('join', name);
   state.active = name;
   room.unread = 0;
+  saveRooms();
   request({ type: 'presence', room: name });
   render();
   renderMessages({ toBottom: true });
