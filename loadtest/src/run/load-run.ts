@@ -1,0 +1,428 @@
+import { performance } from 'node:perf_hooks';
+import type { ServerFrame } from '@chorus/shared/protocol/server-frames';
+import { gatewayEndpoint, type GatewayEndpoint } from '../client/gateway-url.js';
+import { LoginClient, LoginError } from '../client/login.js';
+import { decodeSentAtMs, encodeMessageText } from '../client/message-text.js';
+import { ConnectError, SimUser, type FrameSink } from '../client/sim-user.js';
+import { DeliveryTracker } from '../metrics/delivery-tracker.js';
+import { LatencyHistogram } from '../metrics/latency-histogram.js';
+import { TimeSeries } from '../metrics/time-series.js';
+import { buildRoomPlan, type RoomPlan } from '../plan/room-plan.js';
+import { buildSchedule } from '../profiles/build-schedule.js';
+import type { Schedule } from '../profiles/schedule.js';
+import { silentProgress, type LiveStats, type ProgressReporter } from '../progress/progress-reporter.js';
+import type { LoadReport } from '../report/report-types.js';
+import { evaluateSlo } from '../report/slo.js';
+import { forEachWithConcurrency } from './concurrency.js';
+import type { RunConfig } from './run-config.js';
+
+interface PendingSend {
+  room: number;
+  sentAtMs: number;
+}
+
+type Phase = 'connect' | 'join' | 'send' | 'drain' | 'done';
+
+const tickMs = 2;
+
+/**
+ * One load-test run: connect every user, build the rooms, play the schedule, wait for the
+ * deliveries owed, and account for every frame. All timing is on this process's monotonic clock.
+ */
+export class LoadRun implements FrameSink {
+  private readonly plan: RoomPlan;
+  private readonly schedule: Schedule;
+  private readonly endpoints: GatewayEndpoint[];
+  private readonly users: SimUser[];
+  private readonly roomNames: string[];
+  private readonly roomIndexByName = new Map<string, number>();
+  private readonly roomMemberCount: number[];
+  private readonly tracker: DeliveryTracker;
+  private readonly pending = new Map<string, PendingSend>();
+  private readonly ackLatency = new LatencyHistogram();
+  private readonly deliveryLatency = new LatencyHistogram();
+  private readonly connectLatency = new LatencyHistogram();
+  private readonly scheduleLag = new LatencyHistogram();
+  private readonly errorsByCode: Record<string, number> = {};
+  private readonly connectFailures: Record<string, number> = {};
+  private series = new TimeSeries(performance.now());
+  private phase: Phase = 'connect';
+  private connected = 0;
+  private dropped = 0;
+  private sent = 0;
+  private skipped = 0;
+  private acked = 0;
+  private errors = 0;
+  private peakRss = 0;
+
+  constructor(
+    private readonly config: RunConfig,
+    private readonly progress: ProgressReporter = silentProgress,
+  ) {
+    this.plan = buildRoomPlan(config.users, config.roomMix, config.largeRoomSize);
+    this.schedule = buildSchedule(config.profile, this.plan, config.schedule);
+    this.endpoints = config.gateways.map(gatewayEndpoint);
+    this.roomNames = this.plan.roomMembers.map((_, i) =>
+      i === this.plan.largeRoom ? `lt-${config.runId}-large` : `lt-${config.runId}-${i}`,
+    );
+    this.roomNames.forEach((name, i) => this.roomIndexByName.set(name, i));
+    this.roomMemberCount = this.plan.roomMembers.map(() => 0);
+    this.tracker = new DeliveryTracker(this.roomNames.length);
+    this.users = Array.from(
+      { length: config.users },
+      (_, i) => new SimUser(i, `lt${config.runId}-${i}`, i % this.endpoints.length, this),
+    );
+  }
+
+  async run(): Promise<LoadReport> {
+    const startedAt = new Date().toISOString();
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const elu0 = performance.eventLoopUtilization();
+    const memoryBefore = process.memoryUsage();
+    const sampler = setInterval(() => this.sample(), 1000);
+    try {
+      await this.connectAll();
+      const tConnected = performance.now();
+      this.phase = 'join';
+      await this.joinAll();
+      for (const user of this.users) user.endSetup();
+      const memoryAfter = process.memoryUsage();
+      const tJoined = performance.now();
+
+      this.phase = 'send';
+      this.series = new TimeSeries(performance.now());
+      const sendStart = performance.now();
+      await this.playSchedule();
+      const tSent = performance.now();
+
+      this.phase = 'drain';
+      await this.drain();
+      const tDrained = performance.now();
+      this.phase = 'done';
+      await this.closeAll();
+      this.sample();
+
+      const cpu = process.cpuUsage(cpu0);
+      const elu = performance.eventLoopUtilization(elu0);
+      return this.buildReport({
+        startedAt,
+        phases: {
+          connect: (tConnected - t0) / 1000,
+          join: (tJoined - tConnected) / 1000,
+          send: (tSent - tJoined) / 1000,
+          drain: (tDrained - tSent) / 1000,
+          total: (performance.now() - t0) / 1000,
+        },
+        sendStart,
+        lastActivity: tDrained,
+        memoryPerUser: {
+          rss: this.connected > 0 ? Math.round((memoryAfter.rss - memoryBefore.rss) / this.connected) : 0,
+          heapUsed: this.connected > 0 ? Math.round((memoryAfter.heapUsed - memoryBefore.heapUsed) / this.connected) : 0,
+        },
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
+        eventLoopUtilization: elu.utilization,
+      });
+    } finally {
+      clearInterval(sampler);
+      this.progress.stop();
+    }
+  }
+
+  // ---- phases ----------------------------------------------------------------------------------
+
+  private async connectAll(): Promise<void> {
+    this.progress.phase('connect', this.users.length);
+    const logins = new LoginClient();
+    await forEachWithConcurrency(this.users, this.config.connectConcurrency, async (user) => {
+      const endpoint = this.endpoints[user.gateway]!;
+      const start = performance.now();
+      try {
+        const token = await logins.login(endpoint.loginUrl, user.name, this.config.connectTimeoutMs);
+        await user.connect(endpoint.wsUrl, token, this.config.connectTimeoutMs);
+        this.connectLatency.recordMs(performance.now() - start);
+        this.connected++;
+      } catch (error) {
+        const code = error instanceof ConnectError || error instanceof LoginError ? error.code : 'connect_error';
+        this.connectFailures[code] = (this.connectFailures[code] ?? 0) + 1;
+      }
+    });
+    logins.close();
+  }
+
+  /** Creates each room with its first member, then joins everyone else; members count once joined. */
+  private async joinAll(): Promise<void> {
+    const memberships = this.plan.roomMembers.reduce((n, m) => n + m.length, 0);
+    this.progress.phase('join', memberships);
+    let done = 0;
+    const creators = this.plan.roomMembers.map((members) => members.find((u) => this.users[u]!.open));
+    await forEachWithConcurrency(this.plan.roomMembers, this.config.connectConcurrency, async (_members, room) => {
+      const creator = creators[room];
+      if (creator !== undefined) await this.joinRoom(this.users[creator]!, room, true);
+      done++;
+    });
+    const rest: [number, number][] = [];
+    this.plan.roomMembers.forEach((members, room) => {
+      for (const u of members) if (u !== creators[room]) rest.push([u, room]);
+    });
+    await forEachWithConcurrency(rest, this.config.connectConcurrency, async ([u, room]) => {
+      await this.joinRoom(this.users[u]!, room, false);
+      done++;
+    });
+    this.progress.update(done, this.liveStats());
+  }
+
+  private async joinRoom(user: SimUser, room: number, create: boolean): Promise<void> {
+    if (!user.open) return;
+    const name = this.roomNames[room]!;
+    try {
+      let reply = await user.request({ type: create ? 'create' : 'join', room: name }, this.config.requestTimeoutMs);
+      if (reply.type === 'error' && reply.code === 'room_exists') {
+        reply = await user.request({ type: 'join', room: name }, this.config.requestTimeoutMs);
+      }
+      if (reply.type === 'joined') {
+        user.roomIndexes.push(room);
+        user.roomSlots.push(this.tracker.addReceiver(room));
+        this.roomMemberCount[room]!++;
+      } else {
+        this.countError(reply.type === 'error' ? `join_${reply.code}` : `join_unexpected_${reply.type}`);
+      }
+    } catch {
+      this.countError('join_timeout');
+    }
+  }
+
+  /**
+   * Plays the schedule against the clock (sends that fall due together go out in one tick), then
+   * lets the send phase run to its configured end even when the last send came earlier.
+   */
+  private async playSchedule(): Promise<void> {
+    const { schedule } = this;
+    this.progress.phase('send', schedule.count);
+    const start = performance.now();
+    let next = 0;
+    await new Promise<void>((resolve) => {
+      const tick = (): void => {
+        const elapsed = performance.now() - start;
+        while (next < schedule.count && schedule.atMs[next]! <= elapsed) {
+          this.scheduleLag.recordMs(elapsed - schedule.atMs[next]!);
+          this.sendOne(schedule.sender[next]!, schedule.room[next]!);
+          next++;
+        }
+        if (next >= schedule.count) resolve();
+        else setTimeout(tick, Math.min(tickMs, Math.max(0, schedule.atMs[next]! - (performance.now() - start))));
+      };
+      tick();
+    });
+    const left = this.config.schedule.durationMs - (performance.now() - start);
+    if (left > 0) await new Promise((r) => setTimeout(r, left));
+  }
+
+  private sendOne(userIndex: number, room: number): void {
+    const user = this.users[userIndex]!;
+    const slot = user.roomIndexes.indexOf(room);
+    if (!user.open || slot < 0) {
+      this.skipped++;
+      return;
+    }
+    const clientMsgId = `m${user.index.toString(36)}.${(user.sendCounter++).toString(36)}`;
+    const now = performance.now();
+    const text = encodeMessageText(now, this.config.messageSize);
+    // Built by hand: every part is from a known-safe alphabet, and this is the hottest path.
+    user.sendText(
+      `{"type":"send","rid":"${clientMsgId}","room":"${this.roomNames[room]}","clientMsgId":"${clientMsgId}","text":"${text}"}`,
+    );
+    this.pending.set(clientMsgId, { room, sentAtMs: now });
+    this.sent++;
+    this.series.count('sent', now);
+  }
+
+  /** Waits until every send is answered and every owed delivery arrived, or the drain timeout. */
+  private async drain(): Promise<void> {
+    const deadline = performance.now() + this.config.drainTimeoutMs;
+    for (;;) {
+      const { expected, delivered } = this.tracker.progress();
+      this.progress.phase('drain', expected);
+      this.progress.update(delivered, this.liveStats());
+      if ((this.pending.size === 0 && delivered >= expected) || performance.now() >= deadline) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (this.pending.size > 0) this.countError('no_reply', this.pending.size);
+  }
+
+  private async closeAll(): Promise<void> {
+    const open = this.users.filter((u) => u.open);
+    for (const user of open) user.close();
+    const deadline = performance.now() + 3000;
+    while (open.some((u) => u.ws && u.ws.readyState !== u.ws.CLOSED) && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (const user of open) user.ws?.terminate();
+  }
+
+  // ---- frames ----------------------------------------------------------------------------------
+
+  onFrame(user: SimUser, frame: ServerFrame, receivedAtMs: number): void {
+    switch (frame.type) {
+      case 'message': {
+        const room = this.roomIndexByName.get(frame.room);
+        if (room === undefined) return;
+        const k = user.roomIndexes.indexOf(room);
+        if (k < 0) {
+          this.countError('message_for_unjoined_room');
+          return;
+        }
+        if (this.tracker.onDelivery(user.roomSlots[k]!, frame.id, frame.seq) === 'duplicate') return;
+        const sentAt = decodeSentAtMs(frame.text);
+        if (sentAt === undefined) {
+          this.series.count('delivered', receivedAtMs);
+          return;
+        }
+        const latency = receivedAtMs - sentAt;
+        this.deliveryLatency.recordMs(latency);
+        this.series.deliveryLatency(latency, receivedAtMs);
+        return;
+      }
+      case 'ack': {
+        const pending = this.pending.get(frame.clientMsgId);
+        if (!pending) return;
+        this.pending.delete(frame.clientMsgId);
+        const latency = receivedAtMs - pending.sentAtMs;
+        this.ackLatency.recordMs(latency);
+        this.series.ackLatency(latency, receivedAtMs);
+        this.acked++;
+        this.tracker.onAck(pending.room, frame.id, this.roomMemberCount[pending.room]!);
+        return;
+      }
+      case 'error': {
+        if (typeof frame.rid === 'string') this.pending.delete(frame.rid);
+        this.countError(frame.code);
+        this.series.count('errors', receivedAtMs);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  onClose(user: SimUser, code: number): void {
+    if (user.closedByUs || this.phase === 'connect') return;
+    this.dropped++;
+    this.countError(`socket_closed_${code}`);
+  }
+
+  private countError(code: string, n = 1): void {
+    this.errorsByCode[code] = (this.errorsByCode[code] ?? 0) + n;
+    this.errors += n;
+  }
+
+  // ---- progress and report ---------------------------------------------------------------------
+
+  private sample(): void {
+    this.peakRss = Math.max(this.peakRss, process.memoryUsage.rss());
+    const stats = this.liveStats();
+    if (this.phase === 'connect') this.progress.update(this.connected + this.failedConnections(), stats);
+    else if (this.phase === 'send') this.progress.update(this.sent + this.skipped, stats);
+  }
+
+  private liveStats(): LiveStats {
+    const last = this.series.last();
+    return {
+      connected: this.connected,
+      sentPerSec: last?.sent ?? 0,
+      ackedPerSec: last?.acked ?? 0,
+      deliveredPerSec: last?.delivered ?? 0,
+      deliveryP99Ms: last?.deliveryP99 ?? 0,
+      errors: this.errors,
+    };
+  }
+
+  private failedConnections(): number {
+    return Object.values(this.connectFailures).reduce((a, b) => a + b, 0);
+  }
+
+  private buildReport(run: {
+    startedAt: string;
+    phases: LoadReport['phasesSeconds'];
+    sendStart: number;
+    lastActivity: number;
+    memoryPerUser: { rss: number; heapUsed: number };
+    cpuSeconds: number;
+    eventLoopUtilization: number;
+  }): LoadReport {
+    const { config } = this;
+    const totals = this.tracker.totals();
+    const series = this.series.snapshot(run.lastActivity);
+    const sendSeconds = Math.max(config.schedule.durationMs / 1000, 1e-3);
+    const activeSeconds = Math.max((run.lastActivity - run.sendStart) / 1000, 1e-3);
+    const sizes = new Map<number, number>();
+    for (const members of this.plan.roomMembers) sizes.set(members.length, (sizes.get(members.length) ?? 0) + 1);
+    const report: Omit<LoadReport, 'slo'> = {
+      tool: 'chorus-loadtest',
+      reportVersion: 1,
+      runId: config.runId,
+      startedAt: run.startedAt,
+      profile: config.profile,
+      gateways: this.endpoints.map((e) => e.base),
+      config: {
+        users: config.users,
+        rooms: this.plan.roomMembers.length,
+        roomSizes: [...sizes].sort((a, b) => b[0] - a[0]).map(([size, rooms]) => ({ size, rooms })),
+        largeRoomSize: config.largeRoomSize,
+        messageSize: config.messageSize,
+        schedule: config.schedule,
+        connectConcurrency: config.connectConcurrency,
+      },
+      phasesSeconds: roundAll(run.phases),
+      connections: {
+        attempted: this.users.length,
+        established: this.connected,
+        failed: this.failedConnections(),
+        failuresByCode: this.connectFailures,
+        setupMs: this.connectLatency.summary(),
+        droppedDuringRun: this.dropped,
+      },
+      messages: {
+        scheduled: this.schedule.count,
+        sent: this.sent,
+        acked: this.acked,
+        unanswered: this.errorsByCode.no_reply ?? 0,
+        skipped: this.skipped,
+        errorsByCode: this.errorsByCode,
+        errors: this.errors,
+        scheduleLagMs: this.scheduleLag.summary(),
+      },
+      deliveries: { ...totals, lossRatio: totals.expected > 0 ? totals.lost / totals.expected : 0 },
+      latency: { ackMs: this.ackLatency.summary(), deliveryMs: this.deliveryLatency.summary() },
+      throughput: {
+        offeredPerSec: round2(this.sent / sendSeconds),
+        ackedPerSec: round2(this.acked / sendSeconds),
+        deliveredPerSec: round2(totals.delivered / activeSeconds),
+        peakDeliveredPerSec: series.reduce((m, p) => Math.max(m, p.delivered), 0),
+      },
+      loadTester: {
+        peakRssBytes: this.peakRss,
+        memoryPerUserBytes: run.memoryPerUser,
+        cpuSeconds: round2(run.cpuSeconds),
+        eventLoopUtilization: round2(run.eventLoopUtilization),
+      },
+      series,
+      histograms: { deliveryMs: this.deliveryLatency.binsForPlot(), ackMs: this.ackLatency.binsForPlot() },
+    };
+    const violations = evaluateSlo(report, config.slo);
+    return { ...report, slo: { thresholds: config.slo, violations, passed: violations.length === 0 } };
+  }
+}
+
+function round2(v: number): number {
+  return Math.round(v * 100) / 100;
+}
+
+function roundAll<T extends Record<string, number>>(values: T): T {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, round2(v)])) as T;
+}
+
+/** Runs one load test and returns its report. */
+export function runLoad(config: RunConfig, progress?: ProgressReporter): Promise<LoadReport> {
+  return new LoadRun(config, progress).run();
+}

@@ -1,0 +1,28 @@
+import type { RoomMixEntry } from '../config/room-mix.js';
+import type { ProfileName, ProfileOptions } from '../profiles/schedule.js';
+
+/** Thresholds that make the run fail (exit non-zero). Loss, duplicates and order violations always do. */
+export interface SloThresholds {
+  deliveryP99Ms: number;
+  ackP99Ms: number;
+  maxErrors: number;
+  maxConnectFailures: number;
+}
+
+/** Everything one run needs, validated (see config/cli-options.ts for the flags that produce it). */
+export interface RunConfig {
+  profile: ProfileName;
+  gateways: string[];
+  users: number;
+  roomMix: RoomMixEntry[];
+  largeRoomSize: number;
+  messageSize: number;
+  schedule: ProfileOptions;
+  connectConcurrency: number;
+  connectTimeoutMs: number;
+  requestTimeoutMs: number;
+  drainTimeoutMs: number;
+  /** Distinguishes this run's users and rooms from earlier runs' on the same platform. */
+  runId: string;
+  slo: SloThresholds;
+}
