@@ -47,7 +47,7 @@ export function buildProgram(): Command {
     .option('--slo-ack-p99 <ms>', 'fail when send->ack p99 exceeds this', d.sloAckP99)
     .option('--slo-max-errors <n>', 'fail when more error frames / dropped sockets than this', d.sloMaxErrors)
     .option('--slo-max-connect-failures <n>', 'fail when more connections than this fail', d.sloMaxConnectFailures)
-    .option('--out <dir>', 'where report.json and report.html go', 'loadtest-report')
+    .option('--out <dir>', 'where report.json and report.html go', 'reports/loadtest')
     .addOption(new Option('--progress <mode>', 'live progress').choices(['auto', 'bar', 'lines', 'off']).default('auto'))
     .option('--progress-interval <seconds>', 'seconds between progress lines (lines mode)', '5');
 }
