@@ -1,0 +1,26 @@
+import type { KubeObject } from '../kube/kube-object.js';
+import { serviceHost, type BuildContext } from './build-context.js';
+import { mongodbUri } from './mongodb.js';
+import { childMeta, names } from './naming.js';
+
+/** Settings shared by gateways and message-services (env through envFrom). */
+export function appConfigData(ctx: BuildContext): Record<string, string> {
+  const { spec, name, namespace } = ctx;
+  return {
+    NATS_URL: `nats://${serviceHost(names.nats(name), namespace)}:4222`,
+    REDIS_URL: `redis://${serviceHost(names.redis(name), namespace)}:6379`,
+    MONGODB_DB: 'chorus',
+    ...(!spec.mongodb.external && { MONGODB_URI: mongodbUri(ctx) }),
+    LOG_LEVEL: spec.logLevel,
+    ...(spec.tracing?.otlpEndpoint && { OTEL_EXPORTER_OTLP_ENDPOINT: spec.tracing.otlpEndpoint }),
+  };
+}
+
+export function appConfigMap(ctx: BuildContext): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: childMeta(ctx.cr, names.config(ctx.name), 'config'),
+    data: appConfigData(ctx),
+  };
+}

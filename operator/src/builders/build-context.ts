@@ -1,0 +1,37 @@
+import type { ChatCluster } from '../api/chatcluster.js';
+import { defaultResources, type ChatClusterSpec, type ResourceRequirements } from '../api/chatcluster-spec.js';
+
+/** Everything a builder needs: the ChatCluster, its validated spec, and what the autopilot decided. */
+export interface BuildContext {
+  cr: ChatCluster;
+  spec: ChatClusterSpec;
+  name: string;
+  namespace: string;
+  /** Message-service replicas: the autopilot's choice clamped to min/max, or minReplicas. */
+  workerReplicas: number;
+}
+
+export function buildContext(cr: ChatCluster, spec: ChatClusterSpec): BuildContext {
+  const { minReplicas, maxReplicas } = spec.messageService;
+  const wanted = cr.status?.autopilot?.desiredReplicas ?? minReplicas;
+  return {
+    cr,
+    spec,
+    name: cr.metadata.name!,
+    namespace: cr.metadata.namespace!,
+    workerReplicas: Math.min(maxReplicas, Math.max(minReplicas, wanted)),
+  };
+}
+
+export function chorusImage(spec: ChatClusterSpec): string {
+  return `${spec.image}:${spec.version}`;
+}
+
+export function resourcesFor(given: ResourceRequirements | undefined, component: keyof typeof defaultResources): ResourceRequirements {
+  return given && (given.requests || given.limits) ? given : defaultResources[component];
+}
+
+/** In-cluster DNS name of a Service. */
+export function serviceHost(service: string, namespace: string): string {
+  return `${service}.${namespace}.svc`;
+}

@@ -1,0 +1,60 @@
+import type { KubeObject } from '../kube/kube-object.js';
+import { appConfigData } from './app-config.js';
+import { chorusImage, resourcesFor, type BuildContext } from './build-context.js';
+import { otelEnv } from './gateway.js';
+import { childMeta, labels, names, selectorLabels, shortHash } from './naming.js';
+import { containerSecurityContext, podSecurityContext, tmpMount, tmpVolume, uids } from './pod-security.js';
+
+export const messageServiceHealthPort = 8081;
+
+export function messageServiceDeployment(ctx: BuildContext): KubeObject {
+  const { spec, name, cr } = ctx;
+  const external = spec.mongodb.external?.uriSecretRef;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: childMeta(cr, names.messageService(name), 'message-service', spec.version),
+    spec: {
+      replicas: ctx.workerReplicas,
+      selector: { matchLabels: selectorLabels(name, 'message-service') },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: {
+          labels: labels(name, 'message-service', spec.version),
+          annotations: { 'chorus.dev/config-hash': shortHash({ config: appConfigData(ctx), external }) },
+        },
+        spec: {
+          automountServiceAccountToken: false,
+          securityContext: podSecurityContext(uids.chorus),
+          // Let a worker finish its batch (write, fan out, ack) before it goes.
+          terminationGracePeriodSeconds: 30,
+          containers: [
+            {
+              name: 'message-service',
+              image: chorusImage(spec),
+              imagePullPolicy: spec.imagePullPolicy,
+              workingDir: '/app',
+              command: ['node', 'message-service/dist/src/main.js'],
+              ports: [{ name: 'health', containerPort: messageServiceHealthPort, protocol: 'TCP' }],
+              envFrom: [{ configMapRef: { name: names.config(name) } }],
+              env: [
+                { name: 'HEALTH_PORT', value: String(messageServiceHealthPort) },
+                ...(external
+                  ? [{ name: 'MONGODB_URI', valueFrom: { secretKeyRef: { name: external.name, key: external.key } } }]
+                  : []),
+                ...otelEnv(ctx, 'chorus-message-service'),
+              ],
+              resources: resourcesFor(spec.messageService.resources, 'messageService'),
+              livenessProbe: { httpGet: { path: '/healthz', port: 'health' }, periodSeconds: 10, failureThreshold: 3 },
+              readinessProbe: { httpGet: { path: '/readyz', port: 'health' }, periodSeconds: 5, failureThreshold: 2 },
+              startupProbe: { httpGet: { path: '/healthz', port: 'health' }, periodSeconds: 2, failureThreshold: 30 },
+              securityContext: containerSecurityContext,
+              volumeMounts: [tmpMount],
+            },
+          ],
+          volumes: [tmpVolume],
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import { apiVersion, kind, type ChatCluster } from '../api/chatcluster.js';
+import type { ObjectMeta, OwnerReference } from '../kube/kube-object.js';
+
+/** The operator's field manager for server-side apply and its label value. */
+export const fieldManager = 'chorus-operator';
+export const managedByLabel = 'app.kubernetes.io/managed-by';
+export const instanceLabel = 'app.kubernetes.io/instance';
+export const componentLabel = 'app.kubernetes.io/component';
+
+export type Component = 'gateway' | 'message-service' | 'nats' | 'redis' | 'mongodb' | 'loadtest' | 'config';
+
+/** Child object names: "<cluster>-<component>[-<suffix>]". */
+export const names = {
+  gateway: (cr: string) => `${cr}-gateway`,
+  messageService: (cr: string) => `${cr}-message-service`,
+  nats: (cr: string) => `${cr}-nats`,
+  natsHeadless: (cr: string) => `${cr}-nats-headless`,
+  natsConfig: (cr: string) => `${cr}-nats-config`,
+  redis: (cr: string) => `${cr}-redis`,
+  redisHeadless: (cr: string) => `${cr}-redis-headless`,
+  mongodb: (cr: string) => `${cr}-mongodb`,
+  mongodbHeadless: (cr: string) => `${cr}-mongodb-headless`,
+  mongodbInit: (cr: string, hash: string) => `${cr}-mongodb-init-${hash}`,
+  config: (cr: string) => `${cr}-config`,
+  tokenSecret: (cr: string) => `${cr}-token`,
+  loadtest: (cr: string) => `${cr}-loadtest`,
+  loadtestJob: (cr: string, hash: string) => `${cr}-loadtest-${hash}`,
+};
+
+/** Labels that select one component's pods (stable: never change them on a live object). */
+export function selectorLabels(cr: string, component: Component): Record<string, string> {
+  return { 'app.kubernetes.io/name': 'chorus', [instanceLabel]: cr, [componentLabel]: component };
+}
+
+export function labels(cr: string, component: Component, version?: string): Record<string, string> {
+  return {
+    ...selectorLabels(cr, component),
+    'app.kubernetes.io/part-of': 'chorus',
+    [managedByLabel]: fieldManager,
+    ...(version && { 'app.kubernetes.io/version': version }),
+  };
+}
+
+/** The controller reference every child carries, so deleting the ChatCluster deletes them (GC). */
+export function ownerReference(cr: ChatCluster): OwnerReference {
+  return {
+    apiVersion,
+    kind,
+    name: cr.metadata.name!,
+    uid: cr.metadata.uid!,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+export function childMeta(cr: ChatCluster, name: string, component: Component, version?: string): ObjectMeta {
+  return {
+    name,
+    namespace: cr.metadata.namespace!,
+    labels: labels(cr.metadata.name!, component, version),
+    ownerReferences: [ownerReference(cr)],
+  };
+}
+
+/** Short stable hash of any JSON value: config checksums on pod templates, immutable Job names. */
+export function shortHash(value: unknown, length = 10): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, length);
+}

@@ -1,0 +1,135 @@
+import type { KubeObject } from '../kube/kube-object.js';
+import { resourcesFor, serviceHost, type BuildContext } from './build-context.js';
+import { childMeta, labels, names, selectorLabels, shortHash } from './naming.js';
+import { containerSecurityContext, podSecurityContext, uids } from './pod-security.js';
+
+/** nats.conf: JetStream on file storage, monitoring on 8222, and routes when clustered. */
+export function natsConfig(ctx: BuildContext): string {
+  const { spec, name, namespace } = ctx;
+  const lines = [
+    'server_name: $SERVER_NAME',
+    'listen: 0.0.0.0:4222',
+    'http: 0.0.0.0:8222',
+    'lame_duck_duration: 20s',
+    'lame_duck_grace_period: 5s',
+    'jetstream {',
+    '  store_dir: /data/jetstream',
+    `  max_file_store: ${toNatsSize(spec.nats.storageSize)}`,
+    '}',
+  ];
+  if (spec.nats.replicas > 1) {
+    const routes = Array.from(
+      { length: spec.nats.replicas },
+      (_, i) => `    nats://${names.nats(name)}-${i}.${serviceHost(names.natsHeadless(name), namespace)}:6222`,
+    );
+    lines.push('cluster {', `  name: ${name}`, '  listen: 0.0.0.0:6222', '  routes: [', ...routes, '  ]', '}');
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Kubernetes quantities (1Gi) to nats sizes (1G); nats treats G as GiB. */
+function toNatsSize(quantity: string): string {
+  const match = /^([0-9.]+)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(quantity);
+  if (!match) return quantity;
+  const unit = (match[2] ?? '').replace('i', '').toUpperCase();
+  return `${match[1]}${unit}`;
+}
+
+export function natsConfigMap(ctx: BuildContext): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: childMeta(ctx.cr, names.natsConfig(ctx.name), 'nats'),
+    data: { 'nats.conf': natsConfig(ctx) },
+  };
+}
+
+const ports = [
+  { name: 'client', port: 4222 },
+  { name: 'cluster', port: 6222 },
+  { name: 'monitor', port: 8222 },
+];
+
+export function natsHeadlessService(ctx: BuildContext): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: childMeta(ctx.cr, names.natsHeadless(ctx.name), 'nats'),
+    spec: {
+      clusterIP: 'None',
+      // Routes must resolve before the peers are ready, or a cluster never forms.
+      publishNotReadyAddresses: true,
+      selector: selectorLabels(ctx.name, 'nats'),
+      ports: ports.map((p) => ({ ...p, targetPort: p.name, protocol: 'TCP' })),
+    },
+  };
+}
+
+export function natsClientService(ctx: BuildContext): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: childMeta(ctx.cr, names.nats(ctx.name), 'nats'),
+    spec: {
+      selector: selectorLabels(ctx.name, 'nats'),
+      ports: ports.filter((p) => p.name !== 'cluster').map((p) => ({ ...p, targetPort: p.name, protocol: 'TCP' })),
+    },
+  };
+}
+
+export function natsStatefulSet(ctx: BuildContext): KubeObject {
+  const { spec, name, cr } = ctx;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: childMeta(cr, names.nats(name), 'nats'),
+    spec: {
+      replicas: spec.nats.replicas,
+      serviceName: names.natsHeadless(name),
+      podManagementPolicy: 'Parallel',
+      selector: { matchLabels: selectorLabels(name, 'nats') },
+      template: {
+        metadata: {
+          labels: labels(name, 'nats'),
+          annotations: { 'chorus.dev/config-hash': shortHash(natsConfig(ctx)) },
+        },
+        spec: {
+          automountServiceAccountToken: false,
+          securityContext: podSecurityContext(uids.nats, true),
+          terminationGracePeriodSeconds: 30,
+          containers: [
+            {
+              name: 'nats',
+              image: spec.nats.image,
+              args: ['--config', '/etc/nats/nats.conf'],
+              env: [{ name: 'SERVER_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+              ports: ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: 'TCP' })),
+              resources: resourcesFor(spec.nats.resources, 'nats'),
+              livenessProbe: { httpGet: { path: '/healthz', port: 'monitor' }, periodSeconds: 10, failureThreshold: 3 },
+              readinessProbe: { httpGet: { path: '/healthz?js-enabled-only=true', port: 'monitor' }, periodSeconds: 5 },
+              startupProbe: { httpGet: { path: '/healthz', port: 'monitor' }, periodSeconds: 2, failureThreshold: 60 },
+              securityContext: containerSecurityContext,
+              volumeMounts: [
+                { name: 'config', mountPath: '/etc/nats' },
+                { name: 'data', mountPath: '/data' },
+              ],
+            },
+          ],
+          volumes: [{ name: 'config', configMap: { name: names.natsConfig(name) } }],
+        },
+      },
+      volumeClaimTemplates: [
+        {
+          apiVersion: 'v1',
+          kind: 'PersistentVolumeClaim',
+          metadata: { name: 'data' },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            ...(spec.nats.storageClassName && { storageClassName: spec.nats.storageClassName }),
+            resources: { requests: { storage: spec.nats.storageSize } },
+          },
+        },
+      ],
+    },
+  };
+}

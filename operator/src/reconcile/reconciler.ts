@@ -1,0 +1,154 @@
+import type { Logger } from '@chorus/shared/logging/logger';
+import type { ChatCluster } from '../api/chatcluster.js';
+import { parseSpec } from '../api/chatcluster-spec.js';
+import { buildContext } from '../builders/build-context.js';
+import { desiredState } from '../builders/desired-state.js';
+import { fieldManager, names, selectorLabels, shortHash } from '../builders/naming.js';
+import { tokenSecret } from '../builders/token-secret.js';
+import { isStatus, KubeApiError, type KubeClient } from '../kube/kube-client.js';
+import type { KubeObject } from '../kube/kube-object.js';
+import { findCondition } from './conditions.js';
+import type { EventRecorder } from './event-recorder.js';
+import { computeStatus, invalidSpecStatus, type ReconcilerStatus } from './status.js';
+
+/** Read access to the informer caches the reconciler decides from. */
+export interface ClusterView {
+  getChatCluster(namespace: string, name: string): ChatCluster | undefined;
+  get(kind: string, namespace: string, name: string): KubeObject | undefined;
+  /** Every cached child whose controller reference points at this owner uid. */
+  ownedBy(uid: string): KubeObject[];
+}
+
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}
+
+export interface ReconcilerMetrics {
+  applied(kind: string): void;
+  deleted(kind: string): void;
+}
+
+/**
+ * Level-triggered: each call makes the children of one ChatCluster match its spec, whatever
+ * happened before (missed events, deleted or hand-edited children, restarts), then reports what
+ * it sees in status. Safe to call any number of times.
+ */
+export class ChatClusterReconciler {
+  /** What we last applied per child, to skip no-op applies while the cached object is unchanged. */
+  private readonly applied = new Map<string, { hash: string; resourceVersion: string | undefined }>();
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly view: ClusterView,
+    private readonly events: EventRecorder,
+    private readonly logger: Logger,
+    private readonly metrics?: ReconcilerMetrics,
+    private readonly resyncMs = 5 * 60_000,
+  ) {}
+
+  async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
+    const cr = this.view.getChatCluster(namespace, name);
+    if (!cr || cr.metadata.deletionTimestamp) return {}; // children go with it (owner references)
+    const generation = cr.metadata.generation ?? 0;
+    const parsed = parseSpec(cr.spec);
+    if (!parsed.ok) {
+      await this.writeStatus(cr, invalidSpecStatus(generation, cr.status?.conditions, parsed.message));
+      await this.events.record(cr, 'Warning', 'InvalidSpec', parsed.message);
+      return {};
+    }
+    const ctx = buildContext(cr, parsed.spec);
+    await this.ensureTokenSecret(cr);
+
+    const desired = desiredState(ctx);
+    const errors: string[] = [];
+    const created: string[] = [];
+    const restored: string[] = [];
+    for (const obj of desired) {
+      const id = `${obj.kind}/${namespace}/${obj.metadata.name}`;
+      const hash = shortHash(obj, 16);
+      const cached = this.view.get(obj.kind, namespace, obj.metadata.name!);
+      const last = this.applied.get(id);
+      if (cached && last && last.hash === hash && last.resourceVersion === cached.metadata.resourceVersion) continue;
+      try {
+        const result = await this.client.apply(obj, fieldManager, { force: true });
+        this.applied.set(id, { hash, resourceVersion: result.metadata.resourceVersion });
+        this.metrics?.applied(obj.kind);
+        if (!cached) (last ? restored : created).push(`${obj.kind}/${obj.metadata.name}`);
+      } catch (error) {
+        const message = error instanceof KubeApiError ? error.message : String(error);
+        errors.push(`${obj.kind}/${obj.metadata.name}: ${message}`);
+        this.logger.warn({ object: id, err: message }, 'apply failed');
+        if (!(error instanceof KubeApiError) || error.status >= 500 || error.status === 429) throw error; // transient: back off
+      }
+    }
+    await this.prune(cr, desired);
+
+    if (created.length) await this.events.record(cr, 'Normal', 'Created', `created ${created.join(', ')}`);
+    if (restored.length) await this.events.record(cr, 'Normal', 'Restored', `re-created ${restored.join(', ')} (deleted out of band)`);
+    if (errors.length) await this.events.record(cr, 'Warning', 'ApplyFailed', errors.join('; '));
+
+    const status = computeStatus({
+      generation,
+      previous: cr.status?.conditions,
+      spec: parsed.spec,
+      workerReplicas: ctx.workerReplicas,
+      gatewaySelector: Object.entries(selectorLabels(name, 'gateway')).map(([k, v]) => `${k}=${v}`).join(','),
+      children: {
+        gateway: this.view.get('Deployment', namespace, names.gateway(name)),
+        messageService: this.view.get('Deployment', namespace, names.messageService(name)),
+        nats: this.view.get('StatefulSet', namespace, names.nats(name)),
+        redis: this.view.get('StatefulSet', namespace, names.redis(name)),
+        mongodb: this.view.get('StatefulSet', namespace, names.mongodb(name)),
+      },
+      applyErrors: errors,
+    });
+    const wasReady = findCondition(cr.status?.conditions, 'Ready')?.status;
+    const isReady = findCondition(status.conditions, 'Ready')!;
+    await this.writeStatus(cr, status);
+    if (wasReady !== isReady.status) {
+      if (isReady.status === 'True') await this.events.record(cr, 'Normal', 'Ready', isReady.message);
+      else if (wasReady === 'True') await this.events.record(cr, 'Warning', 'NotReady', isReady.message);
+    }
+    if ((cr.status?.observedGeneration ?? 0) !== generation && cr.status?.observedGeneration !== undefined) {
+      await this.events.record(cr, 'Normal', 'Updated', `applied generation ${generation}`);
+    }
+    return { requeueAfterMs: this.resyncMs };
+  }
+
+  /** Forget what we applied for a ChatCluster that is gone. */
+  forget(namespace: string, name: string): void {
+    for (const id of this.applied.keys()) if (id.split('/')[1] === namespace && id.split('/')[2]?.startsWith(`${name}-`)) this.applied.delete(id);
+  }
+
+  private async ensureTokenSecret(cr: ChatCluster): Promise<void> {
+    const { namespace, name } = cr.metadata;
+    if (this.view.get('Secret', namespace!, names.tokenSecret(name!))) return;
+    const ctx = { cr, name: name!, namespace: namespace! } as Parameters<typeof tokenSecret>[0];
+    try {
+      await this.client.create(tokenSecret(ctx));
+    } catch (error) {
+      if (!isStatus(error, 409)) throw error; // exists already: keep its value
+    }
+  }
+
+  /** Delete children this ChatCluster owns but no longer wants (e.g. loadtest disabled, old Jobs). */
+  private async prune(cr: ChatCluster, desired: KubeObject[]): Promise<void> {
+    const keep = new Set(desired.map((o) => `${o.kind}/${o.metadata.name}`));
+    keep.add(`Secret/${names.tokenSecret(cr.metadata.name!)}`);
+    for (const child of this.view.ownedBy(cr.metadata.uid!)) {
+      const id = `${child.kind}/${child.metadata.name}`;
+      if (keep.has(id) || child.metadata.deletionTimestamp) continue;
+      this.logger.info({ object: id }, 'pruning child that is no longer desired');
+      if (await this.client.delete(child.kind, child.metadata.namespace, child.metadata.name!)) this.metrics?.deleted(child.kind);
+    }
+  }
+
+  private async writeStatus(cr: ChatCluster, status: ReconcilerStatus): Promise<void> {
+    const current = cr.status ?? {};
+    const same = (Object.keys(status) as (keyof ReconcilerStatus)[]).every(
+      (key) => JSON.stringify(current[key]) === JSON.stringify(status[key]),
+    );
+    if (same) return;
+    await this.client.mergePatch('ChatCluster', cr.metadata.namespace, cr.metadata.name!, { status }, 'status');
+  }
+}

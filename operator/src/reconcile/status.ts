@@ -1,0 +1,110 @@
+import type { ChatClusterStatus, ComponentStatus, Condition } from '../api/chatcluster.js';
+import type { ChatClusterSpec } from '../api/chatcluster-spec.js';
+import type { KubeObject } from '../kube/kube-object.js';
+import { setCondition } from './conditions.js';
+
+export interface ObservedChildren {
+  gateway?: KubeObject;
+  messageService?: KubeObject;
+  nats?: KubeObject;
+  redis?: KubeObject;
+  mongodb?: KubeObject;
+}
+
+type WorkloadStatus = { replicas?: number; readyReplicas?: number; updatedReplicas?: number };
+
+function component(obj: KubeObject | undefined, desired: number, selector?: string): ComponentStatus {
+  const status = (obj?.status ?? {}) as WorkloadStatus;
+  const ready = status.readyReplicas ?? 0;
+  return {
+    replicas: status.replicas ?? 0,
+    readyReplicas: ready,
+    summary: `${ready}/${desired}`,
+    ...(selector && { selector }),
+  };
+}
+
+/** The part of status the reconciler owns (conditions, counts); the autopilot owns batching/autopilot. */
+export type ReconcilerStatus = Pick<
+  ChatClusterStatus,
+  'observedGeneration' | 'conditions' | 'gateway' | 'messageService' | 'nats' | 'redis' | 'mongodb'
+>;
+
+/**
+ * Pure: what status should say, from the spec, the children as last observed, and problems met
+ * while applying. Ready = every component has its desired ready replicas.
+ */
+export function computeStatus(input: {
+  generation: number;
+  previous: Condition[] | undefined;
+  spec: ChatClusterSpec;
+  workerReplicas: number;
+  gatewaySelector: string;
+  children: ObservedChildren;
+  applyErrors: string[];
+  now?: Date;
+}): ReconcilerStatus {
+  const { spec, children, generation } = input;
+  const now = input.now ?? new Date();
+  const status: ReconcilerStatus = {
+    observedGeneration: generation,
+    gateway: component(children.gateway, spec.gateway.replicas, input.gatewaySelector),
+    messageService: component(children.messageService, input.workerReplicas),
+    nats: component(children.nats, spec.nats.replicas),
+    redis: component(children.redis, 1),
+    ...(!spec.mongodb.external && { mongodb: component(children.mongodb, spec.mongodb.replicas) }),
+  };
+  const desired: [string, ComponentStatus | undefined, number][] = [
+    ['gateway', status.gateway, spec.gateway.replicas],
+    ['message-service', status.messageService, input.workerReplicas],
+    ['nats', status.nats, spec.nats.replicas],
+    ['redis', status.redis, 1],
+    ['mongodb', status.mongodb, spec.mongodb.external ? 0 : spec.mongodb.replicas],
+  ];
+  const notReady = desired
+    .filter(([, s, want]) => want > 0 && (s?.readyReplicas ?? 0) < want)
+    .map(([name, s, want]) => `${name} ${s?.readyReplicas ?? 0}/${want}`);
+  const ready = notReady.length === 0 && input.applyErrors.length === 0;
+  let conditions = input.previous ?? [];
+  conditions = setCondition(
+    conditions,
+    ready
+      ? { type: 'Ready', status: 'True', reason: 'AllComponentsReady', message: 'every component has its desired ready replicas', observedGeneration: generation }
+      : {
+          type: 'Ready',
+          status: 'False',
+          reason: input.applyErrors.length ? 'ApplyFailed' : 'ComponentsNotReady',
+          message: notReady.length ? `waiting for ${notReady.join(', ')}` : 'some children could not be applied',
+          observedGeneration: generation,
+        },
+    now,
+  );
+  conditions = setCondition(
+    conditions,
+    ready
+      ? { type: 'Progressing', status: 'False', reason: 'ReconcileComplete', message: `generation ${generation} is rolled out`, observedGeneration: generation }
+      : { type: 'Progressing', status: 'True', reason: 'RollingOut', message: `rolling out generation ${generation}`, observedGeneration: generation },
+    now,
+  );
+  conditions = setCondition(
+    conditions,
+    input.applyErrors.length
+      ? { type: 'Degraded', status: 'True', reason: 'ApplyFailed', message: input.applyErrors.join('; ').slice(0, 2000), observedGeneration: generation }
+      : { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'all children applied', observedGeneration: generation },
+    now,
+  );
+  return { ...status, conditions };
+}
+
+/** Status for a spec the operator cannot act on (what the schema could not reject). */
+export function invalidSpecStatus(generation: number, previous: Condition[] | undefined, message: string, now = new Date()): ReconcilerStatus {
+  let conditions = previous ?? [];
+  conditions = setCondition(conditions, { type: 'Ready', status: 'False', reason: 'InvalidSpec', message, observedGeneration: generation }, now);
+  conditions = setCondition(
+    conditions,
+    { type: 'Progressing', status: 'False', reason: 'InvalidSpec', message: 'fix the spec to continue', observedGeneration: generation },
+    now,
+  );
+  conditions = setCondition(conditions, { type: 'Degraded', status: 'True', reason: 'InvalidSpec', message, observedGeneration: generation }, now);
+  return { observedGeneration: generation, conditions };
+}
