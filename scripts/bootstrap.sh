@@ -40,8 +40,8 @@ go_build() { # name version module package
   log "building $name $version with go (one time, cached in $dir)"
   local work; work="$(mktemp -d)"
   printf 'module chorus.local/build-%s\n\ngo 1.24\n\nrequire %s %s\n' "$name" "$module" "$version" > "$work/go.mod"
-  (cd "$work" && GOTOOLCHAIN=local GOFLAGS=-mod=mod go get "$module@$version" >/dev/null 2>&1 || true
-   cd "$work" && GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -trimpath -o "$dir.tmp/$name" "$pkg" >&2)
+  (cd "$work" && GOTOOLCHAIN=local GOFLAGS=-mod=mod go get "$module@$version" >/dev/null 2>&1) || true
+  (cd "$work" && GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -trimpath -o "$dir.tmp/$name" "$pkg" >&2)
   mv "$dir.tmp" "$dir"
   rm -rf "$work"
 }
