@@ -57,24 +57,28 @@ export function renderHtmlReport(report: LoadReport): string {
   var data = JSON.parse(document.getElementById('report-data').textContent);
   var s = data.series;
   var t = s.map(function (p) { return p.t; });
-  function line(label, key, color) {
-    return { label: label, data: s.map(function (p) { return p[key]; }), borderColor: color, backgroundColor: color, pointRadius: 0, borderWidth: 1.5 };
+  // Intervals without samples have latency 0: drawn as gaps, not as points on a log axis.
+  function line(label, key, color, axis, zeroIsGap) {
+    return { label: label, yAxisID: axis || 'y', spanGaps: false, data: s.map(function (p) { return zeroIsGap && p[key] === 0 ? null : p[key]; }),
+      borderColor: color, backgroundColor: color, pointRadius: 0, borderWidth: 1.5 };
   }
   var time = { type: 'linear', title: { display: true, text: 'seconds since the send phase started' } };
   new Chart(document.getElementById('latency'), {
     type: 'line',
     data: { labels: t, datasets: [
-      line('delivery p50', 'deliveryP50', '#1f77b4'), line('delivery p90', 'deliveryP90', '#17becf'),
-      line('delivery p99', 'deliveryP99', '#d62728'), line('delivery max', 'deliveryMax', '#bbbbbb'),
-      line('ack p50', 'ackP50', '#2ca02c'), line('ack p99', 'ackP99', '#ff7f0e')] },
+      line('delivery p50', 'deliveryP50', '#1f77b4', 'y', true), line('delivery p90', 'deliveryP90', '#17becf', 'y', true),
+      line('delivery p99', 'deliveryP99', '#d62728', 'y', true), line('delivery max', 'deliveryMax', '#bbbbbb', 'y', true),
+      line('ack p50', 'ackP50', '#2ca02c', 'y', true), line('ack p99', 'ackP99', '#ff7f0e', 'y', true)] },
     options: { animation: false, maintainAspectRatio: false, scales: { x: time, y: { type: 'logarithmic', title: { display: true, text: 'ms' } } } }
   });
   new Chart(document.getElementById('throughput'), {
     type: 'line',
     data: { labels: t, datasets: [
-      line('sent /s', 'sent', '#9467bd'), line('acked /s', 'acked', '#2ca02c'),
-      line('delivered /s', 'delivered', '#1f77b4'), line('errors /s', 'errors', '#d62728')] },
-    options: { animation: false, maintainAspectRatio: false, scales: { x: time, y: { beginAtZero: true, title: { display: true, text: 'per second' } } } }
+      line('sent /s', 'sent', '#9467bd', 'sends'), line('acked /s', 'acked', '#2ca02c', 'sends'),
+      line('errors /s', 'errors', '#d62728', 'sends'), line('delivered /s', 'delivered', '#1f77b4', 'y')] },
+    options: { animation: false, maintainAspectRatio: false, scales: { x: time,
+      y: { beginAtZero: true, position: 'left', title: { display: true, text: 'deliveries per second' } },
+      sends: { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false }, title: { display: true, text: 'sends, acks, errors per second' } } } }
   });
   var bins = data.histograms.deliveryMs;
   var ackBins = data.histograms.ackMs;
@@ -82,7 +86,7 @@ export function renderHtmlReport(report: LoadReport): string {
   function countsFor(list) { return edges.map(function (e) { var b = list.find(function (x) { return x.fromMs === e; }); return b ? b.count : 0; }); }
   new Chart(document.getElementById('histogram'), {
     type: 'bar',
-    data: { labels: edges.map(function (e) { return '≥ ' + e + ' ms'; }), datasets: [
+    data: { labels: edges.map(function (e) { return '≥ ' + (e < 1 ? e.toFixed(2) : e < 10 ? e.toFixed(1) : Math.round(e)) + ' ms'; }), datasets: [
       { label: 'send -> delivery', data: countsFor(bins), backgroundColor: '#1f77b4' },
       { label: 'send -> ack', data: countsFor(ackBins), backgroundColor: '#2ca02c' }] },
     options: { animation: false, maintainAspectRatio: false, scales: { y: { type: 'logarithmic', title: { display: true, text: 'count' } } } }

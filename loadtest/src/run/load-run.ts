@@ -25,6 +25,12 @@ type Phase = 'connect' | 'join' | 'send' | 'drain' | 'done';
 
 const tickMs = 2;
 
+/** Optional callbacks around the measured part of a run (the bench reads process CPU at these points). */
+export interface RunHooks {
+  onSendPhaseStart?(): void;
+  onDrained?(): void;
+}
+
 /**
  * One load-test run: connect every user, build the rooms, play the schedule, wait for the
  * deliveries owed, and account for every frame. All timing is on this process's monotonic clock.
@@ -58,6 +64,7 @@ export class LoadRun implements FrameSink {
   constructor(
     private readonly config: RunConfig,
     private readonly progress: ProgressReporter = silentProgress,
+    private readonly hooks: RunHooks = {},
   ) {
     this.plan = buildRoomPlan(config.users, config.roomMix, config.largeRoomSize);
     this.schedule = buildSchedule(config.profile, this.plan, config.schedule);
@@ -91,6 +98,7 @@ export class LoadRun implements FrameSink {
       const tJoined = performance.now();
 
       this.phase = 'send';
+      this.hooks.onSendPhaseStart?.();
       this.series = new TimeSeries(performance.now());
       const sendStart = performance.now();
       await this.playSchedule();
@@ -99,6 +107,7 @@ export class LoadRun implements FrameSink {
       this.phase = 'drain';
       await this.drain();
       const tDrained = performance.now();
+      this.hooks.onDrained?.();
       this.phase = 'done';
       await this.closeAll();
       this.sample();
@@ -423,6 +432,6 @@ function roundAll<T extends Record<string, number>>(values: T): T {
 }
 
 /** Runs one load test and returns its report. */
-export function runLoad(config: RunConfig, progress?: ProgressReporter): Promise<LoadReport> {
-  return new LoadRun(config, progress).run();
+export function runLoad(config: RunConfig, progress?: ProgressReporter, hooks?: RunHooks): Promise<LoadReport> {
+  return new LoadRun(config, progress, hooks).run();
 }

@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, totalmem, release } from 'node:os';
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { formatBenchTable } from './bench-table.js';
+import type { BenchTarget } from './bench-target.js';
+import { defaultScenario, type BenchScenario } from './bench-scenario.js';
+import { startBareTarget } from './bare-target.js';
+import { runRow, type RowResult } from './run-row.js';
+
+/**
+ * `npm run bench`: the same scenario against (a) per-message processing, (b) fixed batching
+ * 100 / 50 ms, (c) the autopilot's live-tuned batching, and (d) a bare ws broadcast server; prints
+ * the table and writes bench.json. Exits 1 when any row lost a message.
+ */
+const rowKeys = ['a', 'b', 'c', 'd'] as const;
+
+const program = new Command('bench')
+  .addOption(new Option('--rows <list>', 'rows to run, comma-separated').default('a,b,c,d'))
+  .option('--users <n>', 'simulated users per run', String(defaultScenario.users))
+  .option('--step-seconds <s>', 'send-phase length of each step', String(defaultScenario.stepSeconds))
+  .option('--start-rate <sends/s>', 'first step of the saturation search', String(defaultScenario.startRate))
+  .option('--max-steps <n>', 'most steps per row', String(defaultScenario.maxSteps))
+  .option('--out <dir>', 'where bench.json goes', 'reports/bench')
+  .parse();
+
+const opts = program.opts<{ rows: string; users: string; stepSeconds: string; startRate: string; maxSteps: string; out: string }>();
+const rows = opts.rows.split(',').map((r) => r.trim());
+for (const r of rows) {
+  if (!(rowKeys as readonly string[]).includes(r)) {
+    process.stderr.write(`bench: --rows: "${r}" is not one of ${rowKeys.join(', ')}\n`);
+    process.exit(2);
+  }
+}
+const positive = (flag: string, raw: string): number => {
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v <= 0) {
+    process.stderr.write(`bench: ${flag}: "${raw}" is not a positive number\n`);
+    process.exit(2);
+  }
+  return v;
+};
+const scenario: BenchScenario = {
+  ...defaultScenario,
+  users: Math.round(positive('--users', opts.users)),
+  largeRoomSize: Math.min(defaultScenario.largeRoomSize, Math.round(positive('--users', opts.users))),
+  stepSeconds: positive('--step-seconds', opts.stepSeconds),
+  startRate: positive('--start-rate', opts.startRate),
+  maxSteps: Math.round(positive('--max-steps', opts.maxSteps)),
+};
+
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+const started = Date.now();
+const results: RowResult[] = [];
+const platformRows = rows.filter((r) => r !== 'd');
+if (platformRows.length > 0) {
+  const { startPlatformTargets } = await import('./platform-targets.js');
+  const platform = await startPlatformTargets(log);
+  try {
+    for (const key of platformRows) results.push(await runRow(platform.target(key as 'a' | 'b' | 'c'), scenario, log));
+  } finally {
+    await platform.stop();
+  }
+}
+if (rows.includes('d')) {
+  const bare: BenchTarget = await startBareTarget();
+  try {
+    results.push(await runRow(bare, scenario, log));
+  } finally {
+    await bare.finish();
+  }
+}
+results.sort((x, y) => x.key.localeCompare(y.key));
+
+const table = formatBenchTable(results);
+const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GB RAM, Linux ${release()}, Node ${process.version}`;
+process.stdout.write(`\n${table}\n\nmachine: ${machine}\nbench took ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+await mkdir(opts.out, { recursive: true });
+const file = join(opts.out, 'bench.json');
+await writeFile(file, `${JSON.stringify({ machine, scenario, rows: results, table }, null, 2)}\n`);
+process.stdout.write(`bench.json: ${file}\n`);
+const lossy = results.filter((r) => r.lost > 0);
+if (lossy.length > 0) {
+  process.stderr.write(`bench: loss in ${lossy.map((r) => r.key).join(', ')}: zero loss is required in every row\n`);
+  process.exitCode = 1;
+}
