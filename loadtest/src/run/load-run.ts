@@ -59,6 +59,7 @@ export class LoadRun implements FrameSink {
   private skipped = 0;
   private acked = 0;
   private errors = 0;
+  private joinsDone = 0;
   private peakRss = 0;
 
   constructor(
@@ -163,12 +164,11 @@ export class LoadRun implements FrameSink {
   private async joinAll(): Promise<void> {
     const memberships = this.plan.roomMembers.reduce((n, m) => n + m.length, 0);
     this.progress.phase('join', memberships);
-    let done = 0;
     const creators = this.plan.roomMembers.map((members) => members.find((u) => this.users[u]!.open));
     await forEachWithConcurrency(this.plan.roomMembers, this.config.connectConcurrency, async (_members, room) => {
       const creator = creators[room];
       if (creator !== undefined) await this.joinRoom(this.users[creator]!, room, true);
-      done++;
+      this.joinsDone++;
     });
     const rest: [number, number][] = [];
     this.plan.roomMembers.forEach((members, room) => {
@@ -176,9 +176,9 @@ export class LoadRun implements FrameSink {
     });
     await forEachWithConcurrency(rest, this.config.connectConcurrency, async ([u, room]) => {
       await this.joinRoom(this.users[u]!, room, false);
-      done++;
+      this.joinsDone++;
     });
-    this.progress.update(done, this.liveStats());
+    this.progress.update(this.joinsDone, this.liveStats());
   }
 
   private async joinRoom(user: SimUser, room: number, create: boolean): Promise<void> {
@@ -331,6 +331,7 @@ export class LoadRun implements FrameSink {
     this.peakRss = Math.max(this.peakRss, process.memoryUsage.rss());
     const stats = this.liveStats();
     if (this.phase === 'connect') this.progress.update(this.connected + this.failedConnections(), stats);
+    else if (this.phase === 'join') this.progress.update(this.joinsDone, stats);
     else if (this.phase === 'send') this.progress.update(this.sent + this.skipped, stats);
   }
 
