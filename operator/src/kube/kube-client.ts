@@ -150,9 +150,7 @@ export class KubeClient {
 
   async delete(kind: string, namespace: string | undefined, name: string, propagationPolicy = 'Background'): Promise<boolean> {
     try {
-      await this.request('DELETE', resourcePath(kindOf(kind), namespace, name), {
-        body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy },
-      });
+      await this.request('DELETE', resourcePath(kindOf(kind), namespace, name), { query: { propagationPolicy } });
       return true;
     } catch (error) {
       if (isStatus(error, 404)) return false;

@@ -1,6 +1,6 @@
 import type { Logger } from '@chorus/shared/logging/logger';
 import type { ChatCluster } from '../api/chatcluster.js';
-import { parseSpec } from '../api/chatcluster-spec.js';
+import { parseSpec, type ChatClusterSpec } from '../api/chatcluster-spec.js';
 import { buildContext } from '../builders/build-context.js';
 import { desiredState } from '../builders/desired-state.js';
 import { fieldManager, names, selectorLabels, shortHash } from '../builders/naming.js';
@@ -58,6 +58,8 @@ export class ChatClusterReconciler {
     }
     const ctx = buildContext(cr, parsed.spec);
     await this.ensureTokenSecret(cr);
+    const referenceProblems = await this.checkReferences(cr, parsed.spec);
+    if (referenceProblems.length) await this.events.record(cr, 'Warning', 'InvalidReference', referenceProblems.join('; '));
 
     const desired = desiredState(ctx);
     const errors: string[] = [];
@@ -101,6 +103,7 @@ export class ChatClusterReconciler {
         mongodb: this.view.get('StatefulSet', namespace, names.mongodb(name)),
       },
       applyErrors: errors,
+      referenceProblems,
     });
     const wasReady = findCondition(cr.status?.conditions, 'Ready')?.status;
     const isReady = findCondition(status.conditions, 'Ready')!;
@@ -112,12 +115,22 @@ export class ChatClusterReconciler {
     if ((cr.status?.observedGeneration ?? 0) !== generation && cr.status?.observedGeneration !== undefined) {
       await this.events.record(cr, 'Normal', 'Updated', `applied generation ${generation}`);
     }
-    return { requeueAfterMs: this.resyncMs };
+    return { requeueAfterMs: referenceProblems.length || errors.length ? 10_000 : this.resyncMs };
   }
 
   /** Forget what we applied for a ChatCluster that is gone. */
   forget(namespace: string, name: string): void {
     for (const id of this.applied.keys()) if (id.split('/')[1] === namespace && id.split('/')[2]?.startsWith(`${name}-`)) this.applied.delete(id);
+  }
+
+  /** What the schema cannot check: the external MongoDB URI Secret must exist and hold the key. */
+  private async checkReferences(cr: ChatCluster, spec: ChatClusterSpec): Promise<string[]> {
+    const ref = spec.mongodb.external?.uriSecretRef;
+    if (!ref) return [];
+    const secret = await this.client.get<KubeObject & { data?: Record<string, string> }>('Secret', cr.metadata.namespace, ref.name);
+    if (!secret) return [`spec.mongodb.external.uriSecretRef: Secret ${ref.name} not found in namespace ${cr.metadata.namespace}`];
+    if (!secret.data?.[ref.key]) return [`spec.mongodb.external.uriSecretRef: Secret ${ref.name} has no key ${ref.key}`];
+    return [];
   }
 
   private async ensureTokenSecret(cr: ChatCluster): Promise<void> {

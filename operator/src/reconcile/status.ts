@@ -42,8 +42,11 @@ export function computeStatus(input: {
   gatewaySelector: string;
   children: ObservedChildren;
   applyErrors: string[];
+  /** Problems the schema cannot catch, e.g. a referenced Secret that does not exist. */
+  referenceProblems?: string[];
   now?: Date;
 }): ReconcilerStatus {
+  const references = input.referenceProblems ?? [];
   const { spec, children, generation } = input;
   const now = input.now ?? new Date();
   const status: ReconcilerStatus = {
@@ -64,7 +67,7 @@ export function computeStatus(input: {
   const notReady = desired
     .filter(([, s, want]) => want > 0 && (s?.readyReplicas ?? 0) < want)
     .map(([name, s, want]) => `${name} ${s?.readyReplicas ?? 0}/${want}`);
-  const ready = notReady.length === 0 && input.applyErrors.length === 0;
+  const ready = notReady.length === 0 && input.applyErrors.length === 0 && references.length === 0;
   let conditions = input.previous ?? [];
   conditions = setCondition(
     conditions,
@@ -73,8 +76,12 @@ export function computeStatus(input: {
       : {
           type: 'Ready',
           status: 'False',
-          reason: input.applyErrors.length ? 'ApplyFailed' : 'ComponentsNotReady',
-          message: notReady.length ? `waiting for ${notReady.join(', ')}` : 'some children could not be applied',
+          reason: references.length ? 'InvalidReference' : input.applyErrors.length ? 'ApplyFailed' : 'ComponentsNotReady',
+          message: references.length
+            ? references.join('; ')
+            : notReady.length
+              ? `waiting for ${notReady.join(', ')}`
+              : 'some children could not be applied',
           observedGeneration: generation,
         },
     now,
@@ -88,7 +95,9 @@ export function computeStatus(input: {
   );
   conditions = setCondition(
     conditions,
-    input.applyErrors.length
+    references.length
+      ? { type: 'Degraded', status: 'True', reason: 'InvalidReference', message: references.join('; '), observedGeneration: generation }
+      : input.applyErrors.length
       ? { type: 'Degraded', status: 'True', reason: 'ApplyFailed', message: input.applyErrors.join('; ').slice(0, 2000), observedGeneration: generation }
       : { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'all children applied', observedGeneration: generation },
     now,

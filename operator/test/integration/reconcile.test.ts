@@ -1,0 +1,260 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { loadConfig } from '../../src/config.js';
+import { Operator } from '../../src/operator.js';
+import { eventually, examplePath, sleep, startTestCluster, type TestCluster } from './harness.js';
+
+/**
+ * The reconciler against a real kube-apiserver + etcd, driven with the real kubectl. One operator
+ * in-process (no leader election here; see leader-autopilot.test.ts), one ChatCluster "demo"
+ * from examples/. The last test runs after the operator has been up for over 65 s and checks
+ * that its watches are still delivering events without errors.
+ */
+describe('operator reconciles a ChatCluster', { timeout: 180_000 }, () => {
+  let cluster: TestCluster;
+  let operator: Operator;
+  let startedAt = 0;
+  const errorsAtSync = new Map<string, number>();
+  const ns = '/apis/apps/v1/namespaces/default';
+  const core = '/api/v1/namespaces/default';
+
+  before(async () => {
+    cluster = await startTestCluster('reconcile');
+    operator = new Operator(
+      loadConfig(['--kubeconfig', cluster.kube.kubeconfigPath, '--leader-elect', 'false', '--health-port', '0', '--health-host', '127.0.0.1', '--autopilot', 'false', '--watch-timeout-seconds', '20'], {}),
+    );
+    await operator.start();
+    startedAt = Date.now();
+    // Errors before the first sync (the CRD's storage may still be initializing) are not what we test.
+    for (const informer of operator.manager!.informers) errorsAtSync.set(informer.kind.kind, informer.stats.errors);
+  });
+
+  after(async () => {
+    await operator?.stop();
+    await cluster?.stop();
+  });
+
+  test('kubectl apply of the example creates every child with its spec and an owner reference', async () => {
+    await cluster.kc(['apply', '-f', examplePath]);
+    const cr = await cluster.get('/apis/chorus.dev/v1alpha1/namespaces/default/chatclusters/demo');
+    const expected = [
+      `${ns}/deployments/demo-gateway`,
+      `${ns}/deployments/demo-message-service`,
+      `${ns}/deployments/demo-loadtest`,
+      `${ns}/statefulsets/demo-nats`,
+      `${ns}/statefulsets/demo-redis`,
+      `${ns}/statefulsets/demo-mongodb`,
+      `${core}/services/demo-gateway`,
+      `${core}/services/demo-nats`,
+      `${core}/services/demo-nats-headless`,
+      `${core}/services/demo-redis`,
+      `${core}/services/demo-redis-headless`,
+      `${core}/services/demo-mongodb-headless`,
+      `${core}/configmaps/demo-config`,
+      `${core}/configmaps/demo-nats-config`,
+      `${core}/secrets/demo-token`,
+      '/apis/policy/v1/namespaces/default/poddisruptionbudgets/demo-gateway',
+      '/apis/policy/v1/namespaces/default/poddisruptionbudgets/demo-message-service',
+      '/apis/policy/v1/namespaces/default/poddisruptionbudgets/demo-nats',
+      '/apis/policy/v1/namespaces/default/poddisruptionbudgets/demo-mongodb',
+    ];
+    const children = await eventually(async () => {
+      const all = await Promise.all(expected.map((path) => cluster.get(path)));
+      return all.every(Boolean) ? all : undefined;
+    }, 20_000, 'every child');
+    // No garbage collector runs here: assert the references that would delete them with the CR.
+    for (const child of children) {
+      const refs = child.metadata.ownerReferences;
+      assert.equal(refs?.length, 1, `${child.kind}/${child.metadata.name} owner references`);
+      assert.deepEqual(
+        { kind: refs[0].kind, name: refs[0].name, uid: refs[0].uid, controller: refs[0].controller, apiVersion: refs[0].apiVersion },
+        { kind: 'ChatCluster', name: 'demo', uid: cr.metadata.uid, controller: true, apiVersion: 'chorus.dev/v1alpha1' },
+      );
+      assert.equal(child.metadata.labels['app.kubernetes.io/managed-by'], 'chorus-operator');
+    }
+    const jobs = (await cluster.get('/apis/batch/v1/namespaces/default/jobs')).items;
+    assert.ok(jobs.some((j: any) => j.metadata.name.startsWith('demo-loadtest-')), 'load-test Job');
+    assert.ok(jobs.some((j: any) => j.metadata.name.startsWith('demo-mongodb-init-')), 'replica set init Job');
+    const loadJob = jobs.find((j: any) => j.metadata.name.startsWith('demo-loadtest-'));
+    assert.deepEqual(loadJob.spec.template.spec.containers[0].command, ['loadtest', 'steady', '--gateway', 'http://demo-gateway:8080', '--users', '200', '--duration', '60s']);
+
+    const gateway = children[0];
+    assert.equal(gateway.spec.replicas, 2);
+    const container = gateway.spec.template.spec.containers[0];
+    assert.equal(container.image, 'ghcr.io/chorus-chat/chorus:0.1.0');
+    assert.deepEqual(container.command, ['node', 'gateway/dist/src/main.js']);
+    assert.equal(container.readinessProbe.httpGet.path, '/readyz');
+    assert.equal(container.livenessProbe.httpGet.path, '/healthz');
+    assert.deepEqual(container.env.find((e: any) => e.name === 'CHORUS_TOKEN_SECRET').valueFrom.secretKeyRef, { name: 'demo-token', key: 'CHORUS_TOKEN_SECRET' });
+    assert.equal(container.env.find((e: any) => e.name === 'GATEWAY_ID').valueFrom.fieldRef.fieldPath, 'metadata.name');
+    assert.ok(container.resources.requests.cpu, 'resources');
+    // Every pod template is "restricted".
+    for (const workload of children.filter((c) => c.kind === 'Deployment' || c.kind === 'StatefulSet')) {
+      const pod = workload.spec.template.spec;
+      assert.equal(pod.securityContext.runAsNonRoot, true, workload.metadata.name);
+      assert.equal(pod.securityContext.seccompProfile.type, 'RuntimeDefault');
+      for (const c of pod.containers) {
+        assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+        assert.deepEqual(c.securityContext.capabilities.drop, ['ALL']);
+        assert.ok(c.resources?.requests, `${workload.metadata.name} resources`);
+        if (workload.metadata.name !== 'demo-loadtest') assert.ok(c.readinessProbe && c.livenessProbe, `${workload.metadata.name} probes`);
+      }
+    }
+    const config = children.find((c) => c.metadata.name === 'demo-config');
+    assert.equal(config.data.NATS_URL, 'nats://demo-nats.default.svc:4222');
+    assert.match(config.data.MONGODB_URI, /^mongodb:\/\/demo-mongodb-0\.demo-mongodb-headless\.default\.svc:27017,.*replicaSet=rs0$/);
+    const nats = children.find((c) => c.kind === 'StatefulSet' && c.metadata.name === 'demo-nats');
+    assert.equal(nats.spec.replicas, 3);
+    assert.equal(nats.spec.volumeClaimTemplates[0].spec.resources.requests.storage, '2Gi');
+    const natsConf = children.find((c) => c.metadata.name === 'demo-nats-config').data['nats.conf'];
+    assert.match(natsConf, /jetstream \{/);
+    assert.match(natsConf, /nats:\/\/demo-nats-2\.demo-nats-headless\.default\.svc:6222/);
+    const mongo = children.find((c) => c.metadata.name === 'demo-mongodb' && c.kind === 'StatefulSet');
+    assert.deepEqual(mongo.spec.template.spec.containers[0].command.slice(0, 3), ['mongod', '--replSet', 'rs0']);
+    // Server-side apply with our field manager.
+    assert.ok(gateway.metadata.managedFields.some((f: any) => f.manager === 'chorus-operator' && f.operation === 'Apply'));
+  });
+
+  test('status gets conditions, counts and printer columns; Ready follows the workloads', async () => {
+    const cr = await eventually(async () => {
+      const c = await cluster.get('/apis/chorus.dev/v1alpha1/namespaces/default/chatclusters/demo');
+      return c?.status?.conditions?.length === 3 ? c : undefined;
+    }, 10_000, 'status conditions');
+    const byType = Object.fromEntries(cr.status.conditions.map((c: any) => [c.type, c]));
+    assert.equal(byType.Ready.status, 'False');
+    assert.equal(byType.Ready.reason, 'ComponentsNotReady');
+    assert.match(byType.Ready.message, /gateway 0\/2/);
+    assert.equal(byType.Progressing.status, 'True');
+    assert.equal(byType.Degraded.status, 'False');
+    for (const c of cr.status.conditions) {
+      assert.equal(c.observedGeneration, 1);
+      assert.ok(!Number.isNaN(Date.parse(c.lastTransitionTime)));
+    }
+    assert.equal(cr.status.gateway.summary, '0/2');
+    const table = await cluster.kc(['get', 'chat', 'demo']);
+    assert.match(table, /NAME\s+READY\s+GATEWAYS\s+WORKERS\s+QUEUE\s+BATCH\s+FLUSH-MS\s+AGE/);
+    assert.match(table, /demo\s+False\s+0\/2\s+0\/1/);
+
+    // No kubelet here: play the controllers' part and report the workloads ready.
+    const ready = async (kind: string, name: string, n: number) =>
+      cluster.kc(['patch', kind, name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { replicas: n, readyReplicas: n, updatedReplicas: n, availableReplicas: n } })]);
+    await ready('deployment', 'demo-gateway', 2);
+    await ready('deployment', 'demo-message-service', 1);
+    await ready('statefulset', 'demo-nats', 3);
+    await ready('statefulset', 'demo-redis', 1);
+    await ready('statefulset', 'demo-mongodb', 3);
+    await eventually(async () => {
+      const c = await cluster.get('/apis/chorus.dev/v1alpha1/namespaces/default/chatclusters/demo');
+      return c.status.conditions.find((x: any) => x.type === 'Ready').status === 'True' && c;
+    }, 10_000, 'Ready=True');
+    const events = await cluster.kc(['get', 'events', '--field-selector', 'involvedObject.name=demo', '-o', 'json']);
+    const reasons = JSON.parse(events).items.map((e: any) => e.reason);
+    assert.ok(reasons.includes('Created'), reasons.join(','));
+    assert.ok(reasons.includes('Ready'), reasons.join(','));
+  });
+
+  test('a spec change rolls the children; kubectl scale uses the scale subresource; unwanted children are pruned', async () => {
+    await cluster.kc(['patch', 'chat', 'demo', '--type=merge', '-p', JSON.stringify({ spec: { version: '0.2.0', loadtest: { enabled: false }, logLevel: 'debug' } })]);
+    const gateway = await eventually(async () => {
+      const d = await cluster.get(`${ns}/deployments/demo-gateway`);
+      return d.spec.template.spec.containers[0].image === 'ghcr.io/chorus-chat/chorus:0.2.0' && d;
+    }, 10_000, 'new gateway image');
+    const worker = await cluster.get(`${ns}/deployments/demo-message-service`);
+    assert.equal(worker.spec.template.spec.containers[0].image, 'ghcr.io/chorus-chat/chorus:0.2.0');
+    assert.equal((await cluster.get(`${core}/configmaps/demo-config`)).data.LOG_LEVEL, 'debug');
+    assert.ok(gateway.spec.template.metadata.annotations['chorus.dev/config-hash'], 'config hash rolls pods on config change');
+    await eventually(async () => (await cluster.get(`${ns}/deployments/demo-loadtest`)) === undefined, 10_000, 'load-test Deployment pruned');
+    await eventually(async () => !(await cluster.get('/apis/batch/v1/namespaces/default/jobs')).items.some((j: any) => j.metadata.name.startsWith('demo-loadtest-')), 10_000, 'load-test Job pruned');
+
+    await cluster.kc(['scale', 'chat', 'demo', '--replicas=4']);
+    await eventually(async () => (await cluster.get(`${ns}/deployments/demo-gateway`)).spec.replicas === 4, 10_000, 'gateway scaled to 4');
+    const cr = await eventually(async () => {
+      const c = await cluster.get('/apis/chorus.dev/v1alpha1/namespaces/default/chatclusters/demo');
+      return c.status.observedGeneration === c.metadata.generation && c;
+    }, 10_000, 'observedGeneration');
+    assert.equal(cr.status.conditions.find((x: any) => x.type === 'Ready').status, 'False'); // 2 of 4 gateways ready
+  });
+
+  test('drift: a deleted child comes back, a hand-edited one is put back', async () => {
+    const before = await cluster.get(`${ns}/deployments/demo-gateway`);
+    await cluster.kc(['delete', 'deployment', 'demo-gateway', '--wait=false']);
+    const back = await eventually(async () => {
+      const d = await cluster.get(`${ns}/deployments/demo-gateway`);
+      return d && d.metadata.uid !== before.metadata.uid && d;
+    }, 10_000, 'gateway Deployment re-created');
+    assert.equal(back.spec.replicas, 4);
+    await cluster.kc(['delete', 'service', 'demo-nats', '--wait=false']);
+    await eventually(async () => cluster.get(`${core}/services/demo-nats`), 10_000, 'NATS Service re-created');
+
+    await cluster.kc(['set', 'image', 'deployment/demo-message-service', 'message-service=evil:latest']);
+    await cluster.kc(['patch', 'configmap', 'demo-config', '--type=merge', '-p', '{"data":{"NATS_URL":"nats://elsewhere:4222"}}']);
+    await eventually(async () => (await cluster.get(`${ns}/deployments/demo-message-service`)).spec.template.spec.containers[0].image === 'ghcr.io/chorus-chat/chorus:0.2.0', 10_000, 'image restored');
+    await eventually(async () => (await cluster.get(`${core}/configmaps/demo-config`)).data.NATS_URL === 'nats://demo-nats.default.svc:4222', 10_000, 'config restored');
+    // The token Secret is created once and kept: re-creating it would log everybody out.
+    const secret = await cluster.get(`${core}/secrets/demo-token`);
+    await sleep(300);
+    assert.equal((await cluster.get(`${core}/secrets/demo-token`)).data.CHORUS_TOKEN_SECRET, secret.data.CHORUS_TOKEN_SECRET);
+  });
+
+  test('an invalid ChatCluster is refused by the schema with a clear message', async () => {
+    const bad = (spec: object) => `apiVersion: chorus.dev/v1alpha1\nkind: ChatCluster\nmetadata: {name: bad}\nspec: ${JSON.stringify(spec)}\n`;
+    const minMax = await cluster.kubectl(['apply', '-f', '-'], bad({ messageService: { minReplicas: 5, maxReplicas: 2 } }));
+    assert.notEqual(minMax.code, 0);
+    assert.match(minMax.stderr, /messageService.minReplicas must be less than or equal to messageService.maxReplicas/);
+    const bounds = await cluster.kubectl(['apply', '-f', '-'], bad({ batching: { bounds: { minBatchSize: 900, maxBatchSize: 100 } } }));
+    assert.match(bounds.stderr, /batching.bounds.minBatchSize must be less than or equal to batching.bounds.maxBatchSize/);
+    const nats = await cluster.kubectl(['apply', '-f', '-'], bad({ nats: { replicas: 2 }, batching: { mode: 'turbo' } }));
+    assert.match(nats.stderr, /spec.nats.replicas: Unsupported value: 2/);
+    assert.match(nats.stderr, /spec.batching.mode: Unsupported value: "turbo"/);
+    assert.equal(await cluster.get('/apis/chorus.dev/v1alpha1/namespaces/default/chatclusters/bad'), undefined);
+  });
+
+  test('what the schema cannot check (a missing external MongoDB Secret) is reported in status', async () => {
+    await cluster.kc(['apply', '-f', '-'], 'apiVersion: chorus.dev/v1alpha1\nkind: ChatCluster\nmetadata: {name: ext}\nspec: {mongodb: {external: {uriSecretRef: {name: mongo-uri}}}}\n');
+    const cr = await eventually(async () => {
+      const c = await cluster.get('/apis/chorus.dev/v1alpha1/namespaces/default/chatclusters/ext');
+      return c?.status?.conditions?.find((x: any) => x.type === 'Degraded' && x.status === 'True') && c;
+    }, 10_000, 'Degraded=True');
+    const degraded = cr.status.conditions.find((x: any) => x.type === 'Degraded');
+    assert.equal(degraded.reason, 'InvalidReference');
+    assert.match(degraded.message, /Secret mongo-uri not found/);
+    // No in-cluster MongoDB for an external one; the worker reads the URI from the Secret.
+    assert.equal(await cluster.get(`${ns}/statefulsets/ext-mongodb`), undefined);
+    const worker = await cluster.get(`${ns}/deployments/ext-message-service`);
+    assert.deepEqual(worker.spec.template.spec.containers[0].env.find((e: any) => e.name === 'MONGODB_URI').valueFrom.secretKeyRef, { name: 'mongo-uri', key: 'uri' });
+    await cluster.kc(['create', 'secret', 'generic', 'mongo-uri', '--from-literal=uri=mongodb://db.example:27017']);
+    await eventually(async () => {
+      const c = await cluster.get('/apis/chorus.dev/v1alpha1/namespaces/default/chatclusters/ext');
+      return c.status.conditions.find((x: any) => x.type === 'Degraded').status === 'False';
+    }, 15_000, 'Degraded=False once the Secret exists');
+  });
+
+  test('health, readiness and metrics endpoints', async () => {
+    const base = `http://127.0.0.1:${operator.healthPort}`;
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    assert.equal((await fetch(`${base}/readyz`)).status, 200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /chorus_operator_reconcile_total\{result="success"\} [1-9]/);
+    assert.match(metrics, /chorus_operator_applied_objects_total\{kind="Deployment"\} [1-9]/);
+  });
+
+  test('watches keep delivering after more than 60 s, re-watching without relists or errors', { timeout: 90_000 }, async () => {
+    const wait = startedAt + 65_000 - Date.now();
+    if (wait > 0) await sleep(wait);
+    const before = await cluster.get(`${ns}/deployments/demo-message-service`);
+    await cluster.kc(['delete', 'deployment', 'demo-message-service', '--wait=false']);
+    await eventually(async () => {
+      const d = await cluster.get(`${ns}/deployments/demo-message-service`);
+      return d && d.metadata.uid !== before.metadata.uid;
+    }, 5_000, 'a child deleted after 65 s is re-created promptly');
+    for (const informer of operator.manager!.informers) {
+      assert.equal(informer.stats.errors, errorsAtSync.get(informer.kind.kind), `${informer.kind.kind} watch errors`);
+      assert.equal(informer.stats.lists, 1, `${informer.kind.kind} relisted`);
+      // watch-timeout-seconds 20: the server ended each watch at least twice and it resumed.
+      assert.ok(informer.stats.watches >= 3, `${informer.kind.kind} watches: ${informer.stats.watches}`);
+    }
+    // The CRD file is what users apply; keep the example valid YAML that names our kind.
+    assert.match(readFileSync(examplePath, 'utf8'), /kind: ChatCluster/);
+  });
+});
