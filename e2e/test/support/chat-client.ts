@@ -1,0 +1,81 @@
+import WebSocket from 'ws';
+import type { ServerFrame } from '@chorus/shared/protocol/server-frames';
+
+/** A test user speaking the wire protocol to one gateway, recording every frame it receives. */
+export class ChatClient {
+  readonly frames: ServerFrame[] = [];
+  private nextRid = 1;
+  private readonly waiters = new Map<string | number, (frame: ServerFrame) => void>();
+  private listeners: (() => void)[] = [];
+
+  private constructor(readonly user: string, readonly socket: WebSocket) {
+    socket.on('message', (data) => {
+      const frame = JSON.parse(String(data)) as ServerFrame;
+      this.frames.push(frame);
+      const rid = 'rid' in frame ? frame.rid : undefined;
+      if (rid !== undefined) {
+        this.waiters.get(rid)?.(frame);
+        this.waiters.delete(rid);
+      }
+      for (const listener of this.listeners) listener();
+    });
+  }
+
+  static async login(gatewayUrl: string, user: string): Promise<ChatClient> {
+    const response = await fetch(`${gatewayUrl}/api/login`, { method: 'POST', body: JSON.stringify({ user }) });
+    if (!response.ok) throw new Error(`login failed: ${response.status} ${await response.text()}`);
+    const { token } = (await response.json()) as { token: string };
+    const socket = new WebSocket(`${gatewayUrl.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(token)}`);
+    const client = new ChatClient(user, socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    await client.waitFor((f) => f.type === 'welcome');
+    return client;
+  }
+
+  /** Sends a frame with a fresh rid and resolves with the reply (ack, error, joined, ...). */
+  request(frame: Record<string, unknown>): Promise<ServerFrame> {
+    const rid = this.nextRid++;
+    const reply = new Promise<ServerFrame>((resolve) => this.waiters.set(rid, resolve));
+    this.socket.send(JSON.stringify({ ...frame, rid }));
+    return reply;
+  }
+
+  sendRaw(data: string | Buffer, binary = false): void {
+    this.socket.send(data, { binary });
+  }
+
+  /** Resolves when a received frame matches (checks frames already received too). */
+  waitFor(match: (frame: ServerFrame) => boolean, timeoutMs = 20_000): Promise<ServerFrame> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = this.frames.find(match);
+        if (!found) return false;
+        this.listeners = this.listeners.filter((l) => l !== listener);
+        clearTimeout(timer);
+        resolve(found);
+        return true;
+      };
+      const listener = () => void check();
+      const timer = setTimeout(() => {
+        this.listeners = this.listeners.filter((l) => l !== listener);
+        reject(new Error(`${this.user}: no matching frame within ${timeoutMs} ms (got ${this.frames.length} frames)`));
+      }, timeoutMs);
+      if (!check()) this.listeners.push(listener);
+    });
+  }
+
+  messages(room: string) {
+    return this.frames.filter((f): f is Extract<ServerFrame, { type: 'message' }> => f.type === 'message' && f.room === room);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.socket.readyState === WebSocket.CLOSED) return resolve();
+      this.socket.once('close', () => resolve());
+      this.socket.close();
+    });
+  }
+}

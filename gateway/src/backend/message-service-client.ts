@@ -1,0 +1,38 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { subjects } from '@chorus/shared/bus/names';
+import type { HistoryRequest, HistoryResult, RoomsRequest, RoomsResults, RpcReply } from '@chorus/shared/bus/payloads';
+import type { ErrorCode } from '@chorus/shared/protocol/error-codes';
+import { errorCodes } from '@chorus/shared/protocol/error-codes';
+
+/** An RPC answered with an error code the client should see (room_not_found, ...). */
+export class BackendError extends Error {
+  constructor(readonly code: ErrorCode, message: string) {
+    super(message);
+  }
+}
+
+/** Request/reply calls to the message-service replicas (queue group) over NATS. */
+export class MessageServiceClient {
+  constructor(private readonly nc: NatsConnection, private readonly timeoutMs = 5_000) {}
+
+  rooms<Op extends RoomsRequest['op']>(request: Extract<RoomsRequest, { op: Op }>): Promise<RoomsResults[Op]> {
+    return this.call(subjects.roomsRpc, request);
+  }
+
+  history(request: HistoryRequest): Promise<HistoryResult> {
+    return this.call(subjects.historyRpc, request);
+  }
+
+  private async call<T>(subject: string, request: unknown): Promise<T> {
+    let reply: RpcReply<T>;
+    try {
+      const message = await this.nc.request(subject, JSON.stringify(request), { timeout: this.timeoutMs });
+      reply = message.json<RpcReply<T>>();
+    } catch (error) {
+      throw new BackendError('unavailable', `message service did not answer: ${(error as Error).message}`);
+    }
+    if (reply.ok) return reply.result;
+    const code = (errorCodes as readonly string[]).includes(reply.code) ? (reply.code as ErrorCode) : 'internal';
+    throw new BackendError(code, reply.message);
+  }
+}

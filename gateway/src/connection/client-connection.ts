@@ -1,0 +1,187 @@
+import type { WebSocket, RawData } from 'ws';
+import { SpanKind, context, trace } from '@opentelemetry/api';
+import { parseClientFrame } from '@chorus/shared/protocol/parse-client-frame';
+import type { ClientFrame, HistoryFrame, JoinFrame, SendFrame } from '@chorus/shared/protocol/client-frames';
+import type { ErrorCode } from '@chorus/shared/protocol/error-codes';
+import type { RequestId, ServerFrame } from '@chorus/shared/protocol/server-frames';
+import { messageIdFor } from '@chorus/shared/protocol/message-id';
+import { protocolLimits } from '@chorus/shared/protocol/limits';
+import { tracer } from '@chorus/shared/telemetry/tracing';
+import { BackendError } from '../backend/message-service-client.js';
+import { RoomAttachment } from './room-attachment.js';
+import type { GatewayServices } from './gateway-services.js';
+
+/** A refusal the client should see as an error frame. */
+class ClientError extends Error {
+  constructor(readonly code: ErrorCode, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * One authenticated WebSocket: validates every frame, answers it, and keeps the socket's room
+ * attachments. A bad frame gets an error frame and nothing else happens; the socket stays usable.
+ */
+export class ClientConnection {
+  private readonly attachments = new Map<string, RoomAttachment>();
+  private closed = false;
+
+  constructor(
+    private readonly socket: WebSocket,
+    readonly user: string,
+    private readonly services: GatewayServices,
+  ) {
+    socket.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    socket.on('close', () => void this.onClose());
+    socket.on('error', () => socket.terminate());
+    this.send({ type: 'welcome', user, gateway: services.gatewayId });
+    void services.presence.connected(user).catch(() => {});
+  }
+
+  sendRaw(frame: string): void {
+    if (this.closed) return;
+    if (this.socket.bufferedAmount > this.services.maxBufferedBytes) {
+      // Slow consumer: close instead of buffering without bound. The client resumes with afterSeq.
+      this.socket.close(1013, 'slow consumer; reconnect and resume');
+      this.closed = true;
+      return;
+    }
+    this.socket.send(frame);
+  }
+
+  private send(frame: ServerFrame): void {
+    this.sendRaw(JSON.stringify(frame));
+  }
+
+  private onFrame(data: RawData, isBinary: boolean): void {
+    if (isBinary) return this.sendError('binary_not_supported', 'frames are JSON text', undefined);
+    const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    const parsed = parseClientFrame(raw, this.services.maxFrameBytes);
+    if (!parsed.ok) return this.sendError(parsed.code, parsed.message, parsed.rid, parsed.request);
+    const frame = parsed.frame;
+    this.handle(frame).catch((error: unknown) => {
+      if (error instanceof ClientError || error instanceof BackendError) {
+        this.sendError(error.code, error.message, frame.rid, frame.type);
+      } else {
+        this.services.log.error({ err: error, user: this.user, type: frame.type }, 'request failed');
+        this.sendError('internal', 'internal error', frame.rid, frame.type);
+      }
+    });
+  }
+
+  private sendError(code: ErrorCode, message: string, rid: RequestId | undefined, request?: string): void {
+    this.send({ type: 'error', code, message, ...(rid !== undefined && { rid }), ...(request !== undefined && { request }) });
+  }
+
+  private async handle(frame: ClientFrame): Promise<void> {
+    const { backend, presence } = this.services;
+    const rid = frame.rid !== undefined ? { rid: frame.rid } : {};
+    switch (frame.type) {
+      case 'send':
+        return this.sendMessage(frame);
+      case 'create': {
+        const result = await backend.rooms({ op: 'create', room: frame.room, user: this.user });
+        await this.services.membership.changed(frame.room, this.user, true);
+        await this.attach(frame.room, undefined);
+        return this.send({ type: 'joined', ...rid, room: frame.room, head: result.head, created: true });
+      }
+      case 'join':
+        return this.join(frame);
+      case 'leave': {
+        await backend.rooms({ op: 'leave', room: frame.room, user: this.user });
+        await this.services.membership.changed(frame.room, this.user, false);
+        await this.detach(frame.room);
+        return this.send({ type: 'left', ...rid, room: frame.room });
+      }
+      case 'history':
+        return this.history(frame);
+      case 'presence': {
+        await this.requireMember(frame.room);
+        return this.send({ type: 'presence', ...rid, room: frame.room, online: await presence.online(frame.room) });
+      }
+      case 'rooms': {
+        const { rooms } = await backend.rooms({ op: 'list', user: this.user });
+        return this.send({ type: 'rooms', ...rid, rooms });
+      }
+      case 'ping':
+        return this.send({ type: 'pong', ...rid });
+    }
+  }
+
+  private async sendMessage(frame: SendFrame): Promise<void> {
+    const { membership, sequencer, enqueuer } = this.services;
+    const span = tracer().startSpan('gateway.receive', {
+      kind: SpanKind.SERVER,
+      attributes: { 'chorus.room': frame.room, 'chorus.user': this.user, 'chorus.gateway': this.services.gatewayId },
+    });
+    try {
+      await context.with(trace.setSpan(context.active(), span), async () => {
+        await this.requireMember(frame.room);
+        const id = messageIdFor(this.user, frame.clientMsgId);
+        span.setAttribute('chorus.message.id', id);
+        const seq = await sequencer.assign(frame.room, id);
+        const message = { id, room: frame.room, seq, sender: this.user, text: frame.text, ts: Date.now(), clientMsgId: frame.clientMsgId };
+        try {
+          await enqueuer.enqueue(message);
+        } catch (error) {
+          throw new ClientError('unavailable', `the message was not stored, send it again with the same clientMsgId: ${(error as Error).message}`);
+        }
+        span.setAttribute('chorus.seq', seq);
+        this.send({ type: 'ack', ...(frame.rid !== undefined && { rid: frame.rid }), room: frame.room, clientMsgId: frame.clientMsgId, id, seq });
+      });
+    } finally {
+      span.end();
+    }
+  }
+
+  private async join(frame: JoinFrame): Promise<void> {
+    const result = await this.services.backend.rooms({ op: 'join', room: frame.room, user: this.user });
+    await this.services.membership.changed(frame.room, this.user, true);
+    const attachment = await this.attach(frame.room, frame.afterSeq);
+    this.send({ type: 'joined', ...(frame.rid !== undefined && { rid: frame.rid }), room: frame.room, head: result.head, created: false });
+    await attachment.catchUp(async (after) => {
+      const page = await this.services.backend.history({ room: frame.room, after, limit: protocolLimits.maxHistoryLimit });
+      return { messages: page.messages, hasMore: page.hasMore };
+    });
+  }
+
+  private async history(frame: HistoryFrame): Promise<void> {
+    await this.requireMember(frame.room);
+    const page = await this.services.backend.history({
+      room: frame.room,
+      limit: frame.limit ?? protocolLimits.defaultHistoryLimit,
+      ...(frame.before !== undefined && { before: frame.before }),
+      ...(frame.after !== undefined && { after: frame.after }),
+    });
+    this.send({ type: 'history', ...(frame.rid !== undefined && { rid: frame.rid }), room: frame.room, messages: page.messages, hasMore: page.hasMore });
+  }
+
+  private async requireMember(room: string): Promise<void> {
+    if (!(await this.services.membership.isMember(room, this.user))) {
+      throw new ClientError('not_member', `${this.user} is not a member of room ${room}; join it first`);
+    }
+  }
+
+  private async attach(room: string, afterSeq: number | undefined): Promise<RoomAttachment> {
+    await this.detach(room);
+    const attachment = new RoomAttachment(room, this, afterSeq);
+    this.attachments.set(room, attachment);
+    await this.services.hub.attach(room, attachment);
+    await this.services.presence.entered(room, this.user).catch(() => {});
+    return attachment;
+  }
+
+  private async detach(room: string): Promise<void> {
+    const attachment = this.attachments.get(room);
+    if (!attachment) return;
+    this.attachments.delete(room);
+    await this.services.hub.detach(room, attachment);
+    await this.services.presence.left(room, this.user).catch(() => {});
+  }
+
+  private async onClose(): Promise<void> {
+    this.closed = true;
+    for (const room of [...this.attachments.keys()]) await this.detach(room).catch(() => {});
+    await this.services.presence.disconnected(this.user).catch(() => {});
+  }
+}

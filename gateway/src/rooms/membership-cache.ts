@@ -1,0 +1,76 @@
+import type { Redis } from 'ioredis';
+import type { MessageServiceClient } from '../backend/message-service-client.js';
+
+/**
+ * Answers "is this user a member of this room?" without a database read on the hot path:
+ * 1. an in-process cache of each room's members (bounded, short TTL, dropped when a
+ *    chorus.membership.<room> invalidation arrives over NATS);
+ * 2. a Redis set per room shared by every gateway;
+ * 3. only on a miss of both, the message service (MongoDB), whose answer refills Redis.
+ * A "no" from a cache is confirmed with the message service before a send is refused, so a stale
+ * cache can delay a leave by one TTL but can never refuse a real member.
+ */
+export class MembershipCache {
+  private readonly local = new Map<string, { members: Set<string>; expiresAt: number }>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly backend: MessageServiceClient,
+    private readonly localTtlMs = 30_000,
+    private readonly redisTtlSeconds = 300,
+    private readonly maxRooms = 10_000,
+  ) {}
+
+  async isMember(room: string, user: string): Promise<boolean> {
+    const cached = this.local.get(room);
+    if (cached && cached.expiresAt > Date.now() && cached.members.has(user)) return true;
+    const members = await this.fromRedis(room);
+    if (members?.has(user)) {
+      this.remember(room, members);
+      return true;
+    }
+    const fresh = await this.fromDatabase(room);
+    return fresh.has(user);
+  }
+
+  /** Drops what this gateway knows of a room (membership changed somewhere). */
+  invalidate(room: string): void {
+    this.local.delete(room);
+  }
+
+  /** After this gateway changed a membership: update the shared set in place and forget locally. */
+  async changed(room: string, user: string, member: boolean): Promise<void> {
+    this.local.delete(room);
+    const key = membersKey(room);
+    // Only touch an existing set: creating a partial one would hide the other members.
+    if (member) await this.redis.eval("if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('SADD', KEYS[1], ARGV[1]) end", 1, key, user);
+    else await this.redis.srem(key, user);
+  }
+
+  private async fromRedis(room: string): Promise<Set<string> | undefined> {
+    const [[, exists], [, members]] = (await this.redis.multi().exists(membersKey(room)).smembers(membersKey(room)).exec()) as [
+      [unknown, number],
+      [unknown, string[]],
+    ];
+    return exists ? new Set(members) : undefined;
+  }
+
+  private async fromDatabase(room: string): Promise<Set<string>> {
+    const { members } = await this.backend.rooms({ op: 'members', room });
+    const key = membersKey(room);
+    const pipeline = this.redis.multi().del(key);
+    // A marker keeps an empty room's set present, so "no members" is cached too.
+    pipeline.sadd(key, '\u0000', ...members).expire(key, this.redisTtlSeconds);
+    await pipeline.exec();
+    const set = new Set(members);
+    this.remember(room, set);
+    return set;
+  }
+
+  private remember(room: string, members: Set<string>): void {
+    if (this.local.size >= this.maxRooms) this.local.delete(this.local.keys().next().value as string);
+    this.local.set(room, { members, expiresAt: Date.now() + this.localTtlMs });
+  }
+}
+
+const membersKey = (room: string) => `room-members:{${room}}`;

@@ -1,0 +1,160 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { KV } from '@nats-io/kv';
+import { batchingKey } from '@chorus/shared/bus/names';
+import { ensureMessageStream, ensureSettingsBucket } from '@chorus/shared/bus/jetstream-setup';
+import { connectNats } from '@chorus/shared/bus/nats-connection';
+import { createLogger, type Logger } from '@chorus/shared/logging/logger';
+import { batchSettings, type BatchSettings } from '@chorus/shared/settings/batch-settings';
+import { startAutopilotLoop } from './autopilot-loop.js';
+import { repoRoot } from './servers/binaries.js';
+import { startMongo, type RunningMongo } from './servers/ferretdb.js';
+import { freePort } from './servers/free-port.js';
+import { httpReady, ManagedProcess } from './servers/managed-process.js';
+import { startNats, type RunningNats } from './servers/nats.js';
+import { startRedis, type RunningRedis } from './servers/redis.js';
+
+export interface PlatformOptions {
+  /** Everything persistent (JetStream, Redis AOF, SQLite, logs) lives here. */
+  dataDir: string;
+  gateways?: number;
+  messageServices?: number;
+  /** Port of the first gateway; the others take the next ones. 0 or absent: free ports. */
+  gatewayPort?: number;
+  /** Fixed batching written to KV at start, or 'auto' to run the autopilot loop (default: fixed 100/50). */
+  batching?: BatchSettings | 'auto';
+  /** Keep Redis data across restarts (npm start); tests leave it off. */
+  persistRedis?: boolean;
+  /** Extra environment for the service processes (e.g. OTEL_*). */
+  serviceEnv?: NodeJS.ProcessEnv;
+  logger?: Logger;
+}
+
+export interface PlatformProcess {
+  name: string;
+  pid: number | undefined;
+}
+
+export interface Platform {
+  gatewayUrls: string[];
+  natsUrl: string;
+  redisUrl: string;
+  mongoUri: string;
+  tokenSecret: string;
+  /** Every process the platform started (servers and services), for CPU accounting. */
+  processes(): PlatformProcess[];
+  /** Writes batching settings to KV (the message-services apply them live). */
+  setBatching(settings: BatchSettings): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const gatewayMain = join(repoRoot, 'gateway', 'dist', 'src', 'main.js');
+const messageServiceMain = join(repoRoot, 'message-service', 'dist', 'src', 'main.js');
+
+/**
+ * Starts the whole platform on 127.0.0.1 as local processes: nats-server (JetStream), redis-server,
+ * FerretDB (or MONGODB_URI), N gateways and M message-services. Stops everything it started, in
+ * reverse order, on stop() — also when start-up fails half-way.
+ */
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const log = options.logger ?? createLogger('platform');
+  const logDir = join(options.dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const stops: (() => Promise<void>)[] = [];
+  const services: ManagedProcess[] = [];
+  let nats: RunningNats | undefined;
+  let nc: NatsConnection | undefined;
+  let autopilot: { stop(): void } | undefined;
+
+  const stop = async () => {
+    autopilot?.stop();
+    await nc?.close().catch(() => {});
+    for (const fn of stops.reverse()) await fn().catch((error: unknown) => log.warn({ err: error }, 'stop failed'));
+    stops.length = 0;
+  };
+
+  try {
+    const [startedNats, redis, mongo] = await Promise.all([
+      startNats({ dataDir: join(options.dataDir, 'nats'), logFile: join(logDir, 'nats.log') }),
+      startRedis({ dataDir: join(options.dataDir, 'redis'), persist: options.persistRedis ?? false, logFile: join(logDir, 'redis.log') }),
+      startMongo({ dataDir: join(options.dataDir, 'mongo'), logFile: join(logDir, 'ferretdb.log') }),
+    ]);
+    nats = startedNats;
+    stops.push(() => startedNats.stop(), () => redis.stop(), () => mongo.stop());
+
+    nc = await connectNats(nats.url, 'chorus supervisor', { firstConnectTimeoutMs: 10_000 });
+    await ensureMessageStream(nc);
+    const kv = await ensureSettingsBucket(nc);
+    if (options.batching !== 'auto') await putBatching(kv, options.batching ?? { batchSize: 100, flushIntervalMs: 50 });
+
+    const tokenSecret = readOrCreateSecret(options.dataDir);
+    const baseEnv = { ...process.env, ...options.serviceEnv, NATS_URL: nats.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+
+    const workers = await Promise.all(
+      Array.from({ length: options.messageServices ?? 2 }, async (_, i) => {
+        const healthPort = await freePort();
+        return new ManagedProcess({
+          name: `message-service-${i + 1}`,
+          command: process.execPath,
+          args: [messageServiceMain],
+          env: { ...baseEnv, MONGODB_URI: mongo.uri, MONGODB_DB: 'chorus', HEALTH_PORT: String(healthPort), SERVICE_INSTANCE: String(i + 1) },
+          logFile: join(logDir, `message-service-${i + 1}.log`),
+          ready: httpReady(healthPort, '/readyz'),
+        });
+      }),
+    );
+    const gatewayPorts = await Promise.all(
+      Array.from({ length: options.gateways ?? 2 }, (_, i) => (options.gatewayPort ? options.gatewayPort + i : freePort())),
+    );
+    const gateways = gatewayPorts.map(
+      (port, i) =>
+        new ManagedProcess({
+          name: `gateway-${i + 1}`,
+          command: process.execPath,
+          args: [gatewayMain],
+          env: { ...baseEnv, PORT: String(port), REDIS_URL: redis.url, CHORUS_TOKEN_SECRET: tokenSecret, GATEWAY_ID: `gateway-${i + 1}` },
+          logFile: join(logDir, `gateway-${i + 1}.log`),
+          ready: httpReady(port, '/readyz'),
+        }),
+    );
+    for (const service of [...workers, ...gateways]) {
+      services.push(service);
+      stops.push(() => service.stop(15_000));
+    }
+    await Promise.all([...workers, ...gateways].map((service) => service.start()));
+    if (options.batching === 'auto') autopilot = await startAutopilotLoop({ nc, kv, log });
+
+    return {
+      gatewayUrls: gatewayPorts.map((port) => `http://127.0.0.1:${port}`),
+      natsUrl: nats.url,
+      redisUrl: redis.url,
+      mongoUri: mongo.uri,
+      tokenSecret,
+      processes: () =>
+        [startedNats.process, redis.process, (mongo as RunningMongo).process, ...services]
+          .filter((p): p is ManagedProcess => p !== undefined)
+          .map((p) => ({ name: p.name, pid: p.pid })),
+      setBatching: (settings) => putBatching(kv, settings),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function putBatching(kv: KV, settings: BatchSettings): Promise<void> {
+  const valid = batchSettings.parse({ source: 'supervisor', ...settings });
+  await kv.put(batchingKey, JSON.stringify(valid));
+}
+
+/** The token secret stays in the data dir, so sessions survive a restart of the platform. */
+function readOrCreateSecret(dataDir: string): string {
+  const path = join(dataDir, 'token-secret');
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(path, secret, { mode: 0o600 });
+  return secret;
+}
