@@ -23,6 +23,10 @@ export interface PlatformOptions {
   messageServices?: number;
   /** Port of the first gateway; the others take the next ones. 0 or absent: free ports. */
   gatewayPort?: number;
+  /** Ports of the servers; 0 or absent: free ports. */
+  natsPort?: number;
+  redisPort?: number;
+  mongoPort?: number;
   /** Fixed batching written to KV at start, or 'auto' to run the autopilot loop (default: fixed 100/50). */
   batching?: BatchSettings | 'auto';
   /** Keep Redis data across restarts (npm start); tests leave it off. */
@@ -77,9 +81,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
   try {
     const [startedNats, redis, mongo] = await Promise.all([
-      startNats({ dataDir: join(options.dataDir, 'nats'), logFile: join(logDir, 'nats.log') }),
-      startRedis({ dataDir: join(options.dataDir, 'redis'), persist: options.persistRedis ?? false, logFile: join(logDir, 'redis.log') }),
-      startMongo({ dataDir: join(options.dataDir, 'mongo'), logFile: join(logDir, 'ferretdb.log') }),
+      startNats({ dataDir: join(options.dataDir, 'nats'), ...(options.natsPort && { port: options.natsPort }), logFile: join(logDir, 'nats.log') }),
+      startRedis({ dataDir: join(options.dataDir, 'redis'), ...(options.redisPort && { port: options.redisPort }), persist: options.persistRedis ?? false, logFile: join(logDir, 'redis.log') }),
+      startMongo({ dataDir: join(options.dataDir, 'mongo'), ...(options.mongoPort && { port: options.mongoPort }), logFile: join(logDir, 'ferretdb.log') }),
     ]);
     nats = startedNats;
     stops.push(() => startedNats.stop(), () => redis.stop(), () => mongo.stop());
@@ -89,7 +93,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const kv = await ensureSettingsBucket(nc);
     if (options.batching !== 'auto') await putBatching(kv, options.batching ?? { batchSize: 100, flushIntervalMs: 50 });
 
-    const tokenSecret = readOrCreateSecret(options.dataDir);
+    const tokenSecret = process.env.CHORUS_TOKEN_SECRET ?? readOrCreateSecret(options.dataDir);
     const baseEnv = { ...process.env, ...options.serviceEnv, NATS_URL: nats.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
 
     const workers = await Promise.all(

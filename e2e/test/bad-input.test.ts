@@ -1,0 +1,92 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPlatform, type Platform } from '@chorus/local/platform';
+import type { ServerFrame } from '@chorus/shared/protocol/server-frames';
+import { ChatClient } from './support/chat-client.js';
+
+describe('bad input gets an error frame and the socket stays usable', () => {
+  let platform: Platform;
+  let dataDir: string;
+  let client: ChatClient;
+  let other: ChatClient;
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'chorus-bad-input-'));
+    platform = await startPlatform({ dataDir, gateways: 1, messageServices: 1 });
+    client = await ChatClient.login(platform.gatewayUrls[0]!, 'carol');
+    other = await ChatClient.login(platform.gatewayUrls[0]!, 'dave');
+    await client.request({ type: 'create', room: 'lobby' });
+    await other.request({ type: 'create', room: 'private' });
+  });
+  after(async () => {
+    await Promise.all([client?.close(), other?.close()]);
+    await platform?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** Sends raw data, waits for the next error frame, then proves the socket still answers. */
+  async function rawError(data: string | Buffer, binary = false): Promise<Extract<ServerFrame, { type: 'error' }>> {
+    const before = client.frames.length;
+    client.sendRaw(data, binary);
+    const error = await client.waitFor((f) => f.type === 'error' && client.frames.indexOf(f) >= before);
+    const pong = await client.request({ type: 'ping' });
+    assert.equal(pong.type, 'pong', 'socket still usable');
+    return error as Extract<ServerFrame, { type: 'error' }>;
+  }
+
+  const cases: [string, string | Buffer, string, boolean?][] = [
+    ['not JSON', '{"type": "send", ', 'bad_json'],
+    ['a JSON array', '[1,2,3]', 'invalid_frame'],
+    ['no type', '{"room":"lobby"}', 'invalid_frame'],
+    ['an unknown type', '{"type":"explode"}', 'unknown_type'],
+    ['a send without text', '{"type":"send","room":"lobby","clientMsgId":"a"}', 'invalid_frame'],
+    ['a send with a numeric text', '{"type":"send","room":"lobby","clientMsgId":"a","text":5}', 'invalid_frame'],
+    ['a room id with a subject wildcard', '{"type":"join","room":"a.>"}', 'invalid_frame'],
+    ['an unknown field', '{"type":"ping","extra":1}', 'invalid_frame'],
+    ['history with before and after', '{"type":"history","room":"lobby","before":5,"after":1}', 'invalid_frame'],
+    ['a too long text', JSON.stringify({ type: 'send', room: 'lobby', clientMsgId: 'a', text: 'x'.repeat(5000) }), 'invalid_frame'],
+    ['a frame over 64 KiB', JSON.stringify({ type: 'send', room: 'lobby', clientMsgId: 'a', text: 'x'.repeat(70_000) }), 'frame_too_large'],
+    ['a binary frame', Buffer.from([1, 2, 3]), 'binary_not_supported', true],
+  ];
+  for (const [name, data, code, binary] of cases) {
+    test(`${name} -> ${code}`, async () => {
+      const error = await rawError(data, binary);
+      assert.equal(error.code, code, error.message);
+      assert.ok(error.message.length > 0);
+    });
+  }
+
+  test('the error answers the request it belongs to (rid and type)', async () => {
+    const reply = await client.request({ type: 'send', room: 'lobby', clientMsgId: 'z' });
+    assert.equal(reply.type, 'error');
+    assert.equal(reply.type === 'error' && reply.request, 'send');
+    assert.match(reply.type === 'error' ? reply.message : '', /text/);
+  });
+
+  test('room errors: not a member, no such room, room exists', async () => {
+    const notMember = await client.request({ type: 'send', room: 'private', clientMsgId: 'n', text: 'hi' });
+    assert.equal(notMember.type === 'error' && notMember.code, 'not_member');
+    const missing = await client.request({ type: 'join', room: 'nowhere' });
+    assert.equal(missing.type === 'error' && missing.code, 'room_not_found');
+    const exists = await client.request({ type: 'create', room: 'private' });
+    assert.equal(exists.type === 'error' && exists.code, 'room_exists');
+  });
+
+  test('after all of that, the socket still sends and receives chat messages', async () => {
+    const ack = await client.request({ type: 'send', room: 'lobby', clientMsgId: 'fine', text: 'still here' });
+    assert.equal(ack.type, 'ack');
+    await client.waitFor((f) => f.type === 'message' && f.text === 'still here');
+  });
+
+  test('login validates the user name', async () => {
+    const response = await fetch(`${platform.gatewayUrls[0]}/api/login`, { method: 'POST', body: JSON.stringify({ user: 'no spaces allowed' }) });
+    assert.equal(response.status, 400);
+    const body = (await response.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'invalid_request');
+    const notJson = await fetch(`${platform.gatewayUrls[0]}/api/login`, { method: 'POST', body: 'user=alice' });
+    assert.equal(notJson.status, 400);
+  });
+});

@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+import { resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { createLogger } from '@chorus/shared/logging/logger';
+import { startPlatform } from './platform.js';
+import { repoRoot } from './servers/binaries.js';
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+const program = new Command('npm start --')
+  .description('Runs the whole Chorus platform on this machine, on 127.0.0.1 only')
+  .addOption(new Option('--gateways <n>', 'gateway processes').argParser(integer(1, 16)).env('CHORUS_GATEWAYS').default(2))
+  .addOption(new Option('--message-services <n>', 'message-service processes').argParser(integer(1, 16)).env('CHORUS_MESSAGE_SERVICES').default(2))
+  .addOption(new Option('--port <port>', 'port of the first gateway (the others take the next ports)').argParser(integer(1, 65535)).env('CHORUS_PORT').default(8080))
+  .addOption(new Option('--nats-port <port>', 'nats-server port (default: a free port)').argParser(integer(1, 65535)).env('CHORUS_NATS_PORT'))
+  .addOption(new Option('--redis-port <port>', 'redis-server port (default: a free port)').argParser(integer(1, 65535)).env('CHORUS_REDIS_PORT'))
+  .addOption(new Option('--mongo-port <port>', 'FerretDB port (default: a free port; ignored with MONGODB_URI)').argParser(integer(1, 65535)).env('CHORUS_MONGO_PORT'))
+  .addOption(new Option('--data-dir <dir>', 'where data and logs live (kept across restarts)').env('CHORUS_DATA_DIR').default(resolve(repoRoot, '.data')))
+  .addOption(new Option('--batching <mode>', 'auto: the autopilot tunes batching; fixed: use --batch-size/--flush-interval').choices(['auto', 'fixed']).env('CHORUS_BATCHING').default('auto'))
+  .addOption(new Option('--batch-size <n>', 'fixed batch size').argParser(integer(1, 10_000)).default(100))
+  .addOption(new Option('--flush-interval <ms>', 'fixed flush interval in ms').argParser(integer(1, 10_000)).default(50))
+  .showHelpAfterError();
+
+program.parse();
+const options = program.opts<{
+  gateways: number;
+  messageServices: number;
+  port: number;
+  natsPort?: number;
+  redisPort?: number;
+  mongoPort?: number;
+  dataDir: string;
+  batching: 'auto' | 'fixed';
+  batchSize: number;
+  flushInterval: number;
+}>();
+
+const log = createLogger('supervisor');
+console.log(`Starting Chorus: nats-server, redis-server, ${process.env.MONGODB_URI ? 'MongoDB at MONGODB_URI' : 'FerretDB'}, ${options.gateways} gateways, ${options.messageServices} message-services (data in ${options.dataDir}) ...`);
+const platform = await startPlatform({
+  dataDir: resolve(options.dataDir),
+  gateways: options.gateways,
+  messageServices: options.messageServices,
+  gatewayPort: options.port,
+  ...(options.natsPort && { natsPort: options.natsPort }),
+  ...(options.redisPort && { redisPort: options.redisPort }),
+  ...(options.mongoPort && { mongoPort: options.mongoPort }),
+  persistRedis: true,
+  batching: options.batching === 'auto' ? 'auto' : { batchSize: options.batchSize, flushIntervalMs: options.flushInterval },
+  logger: log,
+}).catch((error: unknown) => {
+  console.error(`Could not start the platform: ${(error as Error).message}`);
+  process.exit(1);
+});
+
+console.log(`\nChorus is running. Open the chat: ${platform.gatewayUrls[0]}/`);
+for (const url of platform.gatewayUrls.slice(1)) console.log(`  another gateway: ${url}/`);
+console.log(`  NATS ${platform.natsUrl}   Redis ${platform.redisUrl}   MongoDB ${platform.mongoUri}`);
+console.log(`  batching: ${options.batching === 'auto' ? 'auto (autopilot)' : `${options.batchSize} messages / ${options.flushInterval} ms`}; logs in ${options.dataDir}/logs`);
+console.log('Press Ctrl-C to stop every process.');
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nStopping ...');
+    void platform.stop().finally(() => {
+      console.log('Stopped.');
+      process.exit(0);
+    });
+  });
+}
