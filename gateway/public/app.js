@@ -12,8 +12,9 @@ const TOAST_MS = 10_000;
 const SESSION_KEY = 'chorus.session';
 const ROOMS_KEY = 'chorus.rooms';
 const ROOM_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-/** Close codes a gateway uses to say the token is no good; retrying cannot help. */
-const AUTH_CLOSE_CODES = new Set([1008, 4001, 4401, 4403]);
+/** The gateway refuses a bad token at the HTTP upgrade (401), which a browser only sees as a failed
+ *  socket; when the gateway is up (/healthz) yet refuses us this many times in a row, log in again. */
+const REFUSALS_BEFORE_RELOGIN = 2;
 
 // ---------------------------------------------------------------- state
 const state = {
@@ -83,6 +84,7 @@ let attempt = 0;
 let reconnectTimer = 0;
 let pingTimer = 0;
 let pongTimer = 0;
+let refusals = 0;
 
 function connect() {
   clearTimeout(reconnectTimer);
@@ -91,6 +93,11 @@ function connect() {
   const ws = new WebSocket(`${scheme}://${location.host}/ws?token=${encodeURIComponent(state.session.token)}`);
   socket = ws;
   setConn(attempt === 0 ? 'connecting' : 'reconnecting');
+  let opened = false;
+  ws.addEventListener('open', () => {
+    opened = true;
+    refusals = 0;
+  });
   ws.addEventListener('message', (event) => {
     if (ws !== socket) return;
     let frame;
@@ -101,19 +108,29 @@ function connect() {
     }
     handleFrame(frame);
   });
-  ws.addEventListener('close', (event) => {
+  ws.addEventListener('close', async () => {
     if (ws !== socket) return;
     socket = null;
     stopPing();
     requests.clear();
     early.clear();
     if (!state.session) return setConn('offline');
-    if (AUTH_CLOSE_CODES.has(event.code)) {
+    const session = state.session;
+    if (!opened && (await gatewayIsUp()) && ++refusals >= REFUSALS_BEFORE_RELOGIN) {
+      if (state.session !== session) return;
       logout();
-      return showLoginError(`session_rejected: ${event.reason || 'please log in again'}`);
+      return showLoginError('session_rejected: the gateway no longer accepts this session; log in again');
     }
-    scheduleReconnect();
+    if (state.session === session && !socket) scheduleReconnect();
   });
+}
+
+async function gatewayIsUp() {
+  try {
+    return (await fetch('/healthz', { cache: 'no-store' })).ok;
+  } catch {
+    return false;
+  }
 }
 
 function scheduleReconnect() {
@@ -217,10 +234,15 @@ const handlers = {
       if (joining(f.room)) early.set(f.room, [...(early.get(f.room) ?? []), f]);
       return;
     }
+    const gapFrom = room.lastSeq;
     if (f.seq > room.lastSeq) room.lastSeq = f.seq;
     if (f.seq > room.head) room.head = f.seq;
     const known = room.messages.get(f.seq);
     if (known && !known.local) return; // duplicate (resume overlap, redelivery)
+    // The feed is gapless per socket except around a join's head; fetch what fell in between.
+    if (f.seq > gapFrom + 1) {
+      request({ type: 'history', room: f.room, after: gapFrom, limit: Math.min(200, f.seq - gapFrom - 1) }, { room: f.room, gap: true });
+    }
     room.messages.set(f.seq, toMessage(f));
     if (!known && state.active !== f.room) room.unread += 1;
     state.listed.set(f.room, room.head);
@@ -242,10 +264,12 @@ const handlers = {
   history(f, req) {
     const room = state.rooms.get(f.room);
     if (!room) return;
-    for (const m of f.messages) if (!room.messages.has(m.seq)) room.messages.set(m.seq, toMessage(m));
-    room.hasMore = f.hasMore;
-    room.historyLoaded = true;
-    room.loadingOlder = false;
+    for (const m of f.messages) if (!room.messages.get(m.seq) || room.messages.get(m.seq).local) room.messages.set(m.seq, toMessage(m));
+    if (!req?.gap) {
+      room.hasMore = f.hasMore; // an `after` page's hasMore means newer, not older
+      room.historyLoaded = true;
+      room.loadingOlder = false;
+    }
     if (state.active === f.room) renderMessages({ keepAnchor: req?.older === true });
   },
 

@@ -1,0 +1,134 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startPlatform } from '@chorus/local/platform';
+import { binaries, repoRoot } from '@chorus/local/servers/binaries';
+
+// Two people on two different gateways chat through the real platform in real headless Chromium:
+// the page, login, WebSocket protocol, cross-gateway fan-out and presence all have to work.
+
+const screenshotDir = join(repoRoot, 'test-results');
+const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+let platform: Awaited<ReturnType<typeof startPlatform>> | undefined;
+let browser: Browser | undefined;
+let dataDir = '';
+
+before(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'chorus-browser-chat-'));
+  await mkdir(screenshotDir, { recursive: true });
+  platform = await startPlatform({ gateways: 2, messageServices: 1, dataDir });
+  browser = await chromium.launch({ executablePath: binaries.chromium(), args: chromiumArgs });
+});
+
+after(async () => {
+  await browser?.close();
+  await platform?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+/** A fresh browser profile (own sessionStorage) with the chat page of one gateway open. */
+async function openChat(baseUrl: string): Promise<{ context: BrowserContext; page: Page; pageErrors: string[] }> {
+  const context = await browser!.newContext({ viewport: { width: 1100, height: 700 } });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(String(error)));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') pageErrors.push(msg.text());
+  });
+  await page.goto(baseUrl);
+  return { context, page, pageErrors };
+}
+
+async function logIn(page: Page, name: string): Promise<void> {
+  await page.getByTestId('login-name').fill(name);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('conn-state').filter({ hasText: /^online$/ }).waitFor();
+  assert.equal(await page.getByTestId('me').textContent(), name);
+}
+
+async function screenshot(page: Page, name: string): Promise<string> {
+  const path = join(screenshotDir, `browser-chat-${name}.png`);
+  await page.screenshot({ path, fullPage: true, animations: 'disabled' });
+  return path;
+}
+
+test('two users on two gateways chat in headless Chromium', { timeout: 90_000 }, async () => {
+  assert.ok(platform && platform.gatewayUrls.length >= 2, 'the platform runs two gateways');
+  const [urlA, urlB] = platform.gatewayUrls as [string, string];
+  const alice = await openChat(urlA);
+  const bob = await openChat(urlB);
+  const room = `lobby-${process.pid}`;
+  const text = 'Hello Bob <b>not bold</b> & welcome';
+
+  try {
+    await logIn(alice.page, 'alice');
+    await alice.page.getByTestId('room-input').fill(room);
+    await alice.page.getByTestId('room-create').click();
+    await alice.page.getByTestId('room-title').filter({ hasText: room }).waitFor();
+
+    await logIn(bob.page, 'bob');
+    await bob.page.getByTestId('room-input').fill(room);
+    await bob.page.getByTestId('room-join').click();
+    await bob.page.getByTestId('room-title').filter({ hasText: room }).waitFor();
+
+    // Alice sends with Enter; Bob, on the other gateway, receives it live.
+    await alice.page.getByTestId('composer').fill(text);
+    await alice.page.getByTestId('composer').press('Enter');
+    const received = bob.page.getByTestId('message').filter({ hasText: 'Hello Bob' });
+    await received.waitFor();
+    assert.equal(await received.getByTestId('message-sender').textContent(), 'alice');
+    assert.equal(await received.getByTestId('message-text').textContent(), text);
+    assert.equal(await received.locator('b').count(), 0, 'user text is shown as text, never parsed as HTML');
+
+    // Alice's own copy turns from pending to confirmed once the gateway acks it with a seq.
+    const own = alice.page.locator('[data-testid="message"][data-status="confirmed"]').filter({ hasText: 'Hello Bob' });
+    await own.waitFor();
+    assert.ok(Number(await own.getAttribute('data-seq')) >= 1, 'the confirmed message carries its room seq');
+    assert.equal(await alice.page.locator('[data-testid="message"][data-status="pending"]').count(), 0);
+
+    // And back the other way.
+    await bob.page.getByTestId('composer').fill('Hi Alice!');
+    await bob.page.getByTestId('send').click();
+    await alice.page.getByTestId('message').filter({ hasText: 'Hi Alice!' }).waitFor();
+
+    // Presence spans gateways: each sees the other online.
+    await bob.page.getByTestId('online-user').filter({ hasText: /^alice$/ }).waitFor();
+    await alice.page.getByTestId('online-user').filter({ hasText: /^bob$/ }).waitFor();
+
+    // A bad action surfaces the server's error code and message.
+    await bob.page.getByTestId('room-input').fill(`no-such-room-${process.pid}`);
+    await bob.page.getByTestId('room-join').click();
+    const error = bob.page.locator('[data-testid="error"][data-code="room_not_found"]');
+    await error.waitFor();
+    assert.match((await error.textContent()) ?? '', /room_not_found/);
+
+    const shots = [await screenshot(alice.page, 'alice'), await screenshot(bob.page, 'bob')];
+    for (const path of shots) {
+      const png = await readFile(path);
+      assert.ok(png.length > 1000, `${path} is a real screenshot (${png.length} bytes)`);
+      assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG', `${path} is a PNG`);
+    }
+    assert.deepEqual([...alice.pageErrors, ...bob.pageErrors], [], 'no script errors in either page');
+  } catch (error) {
+    await screenshot(alice.page, 'failure-alice').catch(() => undefined);
+    await screenshot(bob.page, 'failure-bob').catch(() => undefined);
+    throw error;
+  } finally {
+    await alice.context.close();
+    await bob.context.close();
+  }
+});
