@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseClientFrame } from '../../src/protocol/parse-client-frame.js';
+import { messageIdFor } from '../../src/protocol/message-id.js';
+
+test('accepts every valid frame type', () => {
+  const valid = [
+    { type: 'send', room: 'a', clientMsgId: 'c1', text: 'hi', rid: 1 },
+    { type: 'create', room: 'a-b_c' },
+    { type: 'join', room: 'a', afterSeq: 10 },
+    { type: 'leave', room: 'a' },
+    { type: 'history', room: 'a', before: 5, limit: 10 },
+    { type: 'presence', room: 'a' },
+    { type: 'rooms' },
+    { type: 'ping', rid: 'x' },
+  ];
+  for (const frame of valid) {
+    const result = parseClientFrame(JSON.stringify(frame));
+    assert.ok(result.ok, `${frame.type}: ${!result.ok && result.message}`);
+    assert.deepEqual(result.frame, frame);
+  }
+});
+
+test('says exactly what is wrong, with the rid and type it could read', () => {
+  const cases: [string, string, RegExp][] = [
+    ['nope', 'bad_json', /JSON/],
+    ['"text"', 'invalid_frame', /object/],
+    ['{"rid":3}', 'invalid_frame', /type/],
+    ['{"type":"fly","rid":3}', 'unknown_type', /fly/],
+    ['{"type":"send","rid":3,"room":"a","clientMsgId":"c","text":""}', 'invalid_frame', /text/],
+    ['{"type":"join","room":"has space"}', 'invalid_frame', /room/],
+    ['{"type":"history","room":"a","limit":100000}', 'invalid_frame', /limit/],
+    ['{"type":"join","room":"a","afterSeq":-1}', 'invalid_frame', /afterSeq/],
+  ];
+  for (const [raw, code, message] of cases) {
+    const result = parseClientFrame(raw);
+    assert.equal(result.ok, false, raw);
+    if (result.ok) continue;
+    assert.equal(result.code, code, raw);
+    assert.match(result.message, message, raw);
+  }
+  const withRid = parseClientFrame('{"type":"send","rid":3,"room":"a"}');
+  assert.ok(!withRid.ok && withRid.rid === 3 && withRid.request === 'send');
+});
+
+test('rejects frames over the size limit before parsing them', () => {
+  const result = parseClientFrame(Buffer.alloc(2000, 32), 1000);
+  assert.ok(!result.ok && result.code === 'frame_too_large');
+});
+
+test('message ids are stable per (sender, clientMsgId) and differ otherwise', () => {
+  assert.equal(messageIdFor('a', 'x'), messageIdFor('a', 'x'));
+  assert.notEqual(messageIdFor('a', 'x'), messageIdFor('b', 'x'));
+  assert.notEqual(messageIdFor('ab', 'x'), messageIdFor('a', 'bx'));
+});
