@@ -1,0 +1,12 @@
+import type { ErrorCode } from '@chorus/shared/protocol/error-codes';
+
+/** A failure the caller should see with its protocol error code (not `internal`). */
+export class RpcError extends Error {
+  override name = 'RpcError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,73 @@
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { z } from 'zod';
+import { MongoNetworkError, MongoServerSelectionError } from 'mongodb';
+import { rpcQueueGroup } from '@chorus/shared/bus/names';
+import type { RpcReply } from '@chorus/shared/bus/payloads';
+import type { Logger } from '@chorus/shared/logging/logger';
+import { RpcError } from './rpc-error.js';
+
+/** A request/reply endpoint served by whichever replica of the queue group gets the request. */
+export class RpcServer {
+  private readonly subscriptions: Subscription[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Serves `subject`: the payload is validated with `schema` (invalid_frame when it fails), the
+   * handler's result is replied as {ok:true,result}, an RpcError as its code, anything else as
+   * `internal` (logged; the message does not leak details).
+   */
+  serve<S extends z.ZodType, R>(subject: string, schema: S, handler: (request: z.infer<S>) => Promise<R>): void {
+    const sub = this.nc.subscribe(subject, {
+      queue: rpcQueueGroup,
+      callback: (error, msg) => {
+        if (error) {
+          this.log.error({ err: error, subject }, 'rpc subscription failed');
+          return;
+        }
+        const done = this.handle(msg, schema, handler).finally(() => this.inFlight.delete(done));
+        this.inFlight.add(done);
+      },
+    });
+    this.subscriptions.push(sub);
+  }
+
+  /** Stops taking requests and waits for the ones being answered. */
+  async close(): Promise<void> {
+    await Promise.all(this.subscriptions.map((s) => s.drain().catch(() => {})));
+    await Promise.all([...this.inFlight]);
+  }
+
+  private async handle<S extends z.ZodType, R>(msg: Msg, schema: S, handler: (request: z.infer<S>) => Promise<R>): Promise<void> {
+    let reply: RpcReply<R>;
+    try {
+      let body: unknown;
+      try {
+        body = msg.json();
+      } catch {
+        throw new RpcError('invalid_frame', 'request is not JSON');
+      }
+      const parsed = schema.safeParse(body);
+      if (!parsed.success) {
+        throw new RpcError('invalid_frame', parsed.error.issues.map((i) => `${i.path.join('.') || '(request)'}: ${i.message}`).join('; '));
+      }
+      reply = { ok: true, result: await handler(parsed.data) };
+    } catch (error) {
+      if (error instanceof RpcError) {
+        reply = { ok: false, code: error.code, message: error.message };
+      } else if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) {
+        // The database is unreachable: say so, the caller may retry.
+        this.log.warn({ err: error, subject: msg.subject }, 'rpc failed: database unavailable');
+        reply = { ok: false, code: 'unavailable', message: 'database unavailable' };
+      } else {
+        this.log.error({ err: error, subject: msg.subject }, 'rpc failed');
+        reply = { ok: false, code: 'internal', message: 'internal error' };
+      }
+    }
+    if (msg.reply) msg.respond(JSON.stringify(reply));
+  }
+}

@@ -1,0 +1,171 @@
+import { MongoClient } from 'mongodb';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { consumerName, streamName, subjects } from '@chorus/shared/bus/names';
+import { historyRequest, roomsRequest } from '@chorus/shared/bus/payloads';
+import { ensureMessageStream, ensureSettingsBucket } from '@chorus/shared/bus/jetstream-setup';
+import { connectNats } from '@chorus/shared/bus/nats-connection';
+import { createLogger, type Logger } from '@chorus/shared/logging/logger';
+import { defaultBatchSettings, type BatchSettings } from '@chorus/shared/settings/batch-settings';
+import { Batcher } from './batcher.js';
+import { BatchProcessor } from './batch-processor.js';
+import { BatchWriter } from './batch-writer.js';
+import { collectionsOf } from './collections.js';
+import { ConsumerLoop } from './consumer-loop.js';
+import { FanoutPublisher } from './fanout-publisher.js';
+import { startHealthServer, type HealthServer } from './health-server.js';
+import { HistoryHandler } from './history-handler.js';
+import type { InboundMessage } from './inbound-message.js';
+import { ensureIndexes } from './indexes.js';
+import { LiveSettings } from './live-settings.js';
+import { RoomsHandler } from './rooms-handler.js';
+import { RpcServer } from './rpc-server.js';
+import { StatsCollector, type MessageServiceStats } from './stats.js';
+import { StatsReporter } from './stats-reporter.js';
+
+export interface MessageServiceConfig {
+  natsUrl: string;
+  mongoUri: string;
+  /** Database name (default `chorus`). */
+  mongoDb?: string;
+  /** HTTP port of /healthz and /readyz; 0 or absent = no health server. */
+  healthPort?: number;
+  /** Address the health server binds (default 127.0.0.1; 0.0.0.0 in a pod). */
+  healthHost?: string;
+  /** NATS connection name, shown in the server's connection list (default `message-service`). */
+  name?: string;
+  logger?: Logger;
+  /** Settings in force while the KV key `batching` is absent (default 100 messages / 50 ms). */
+  defaultBatching?: BatchSettings;
+  /** Stats log line period in ms (default 1000); 0 = no stats line. */
+  statsIntervalMs?: number;
+  /** Messages the JetStream client pulls ahead (default: 2 x batch size, 256..5000). */
+  consumeBufferSize?: number;
+  /** Called after every processed batch (tests observe batch sizes). */
+  onBatch?: (info: { size: number; processed: number; durationMs: number }) => void;
+}
+
+export interface MessageService {
+  /** Stops pulling, writes and acks the batch in flight, then closes every connection. */
+  close(): Promise<void>;
+  /** Counters since start. */
+  stats(): MessageServiceStats;
+  /** The batching settings in force now. */
+  settings(): BatchSettings;
+  /** True while connected to NATS and MongoDB and consuming. */
+  ready(): boolean;
+  /** Bound port of the health server (undefined when off). */
+  readonly healthPort: number | undefined;
+  /** The service's NATS connection (for inspection in tests; do not close it). */
+  readonly nc: NatsConnection;
+}
+
+/**
+ * Starts a message-service replica: connects to NATS and MongoDB, makes sure indexes, stream,
+ * consumer and settings bucket exist, then consumes the shared durable consumer in batches
+ * (insertMany -> fan-out -> ack) and serves the history and rooms RPCs.
+ */
+export async function startMessageService(config: MessageServiceConfig): Promise<MessageService> {
+  const log = config.logger ?? createLogger('message-service');
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const cleanUp = async () => {
+    for (const fn of cleanups.reverse()) await fn().catch((error: unknown) => log.warn({ err: error }, 'close step failed'));
+    cleanups.length = 0;
+  };
+
+  try {
+    const nc = await connectNats(config.natsUrl, config.name ?? 'message-service');
+    cleanups.push(() => nc.drain());
+    let natsConnected = true;
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === 'disconnect') natsConnected = false;
+        else if (status.type === 'reconnect') natsConnected = true;
+      }
+    })();
+
+    const mongo = new MongoClient(config.mongoUri, { appName: config.name ?? 'message-service' });
+    await mongo.connect();
+    cleanups.push(() => mongo.close());
+    let mongoHealthy = true;
+    mongo.on('serverHeartbeatFailed', () => (mongoHealthy = false));
+    mongo.on('serverHeartbeatSucceeded', () => (mongoHealthy = true));
+    const collections = collectionsOf(mongo.db(config.mongoDb ?? 'chorus'));
+    await ensureIndexes(collections);
+
+    await ensureMessageStream(nc);
+    const kv = await ensureSettingsBucket(nc);
+
+    const stats = new StatsCollector();
+    const processor = new BatchProcessor({
+      writer: new BatchWriter(collections.messages),
+      fanout: new FanoutPublisher(nc),
+      stats,
+      log,
+      onBatch: config.onBatch,
+    });
+    let batcher: Batcher<InboundMessage> | undefined;
+    const settings = new LiveSettings(kv, log, (s) => batcher?.setLimits(s), config.defaultBatching ?? defaultBatchSettings);
+    const initial = await settings.start();
+    cleanups.push(() => settings.stop());
+    batcher = new Batcher<InboundMessage>(initial, (items) => processor.enqueue(items));
+
+    const bufferSize = config.consumeBufferSize ?? Math.min(5_000, Math.max(256, 2 * initial.batchSize));
+    const loop = new ConsumerLoop({ nc, batcher, processor, stats, log, bufferSize });
+    loop.start();
+    let consuming = true;
+    cleanups.push(async () => {
+      consuming = false;
+      await loop.stop();
+    });
+
+    const rpc = new RpcServer(nc, log);
+    const history = new HistoryHandler(collections);
+    const rooms = new RoomsHandler(collections, nc);
+    rpc.serve(subjects.historyRpc, historyRequest, (request) => history.handle(request));
+    rpc.serve(subjects.roomsRpc, roomsRequest, (request) => rooms.handle(request));
+    cleanups.push(() => rpc.close());
+
+    const jsm = await jetstreamManager(nc);
+    if (config.statsIntervalMs !== 0) {
+      const reporter = new StatsReporter(
+        stats,
+        {
+          queueDepth: async () => {
+            const info = await jsm.consumers.info(streamName, consumerName);
+            return info.num_pending + info.num_ack_pending;
+          },
+        },
+        log,
+        config.statsIntervalMs ?? 1_000,
+      );
+      reporter.start();
+      cleanups.push(async () => reporter.stop());
+    }
+
+    const ready = () => consuming && natsConnected && mongoHealthy && !nc.isClosed();
+    let health: HealthServer | undefined;
+    if (config.healthPort) {
+      health = await startHealthServer({ port: config.healthPort, host: config.healthHost ?? '127.0.0.1', ready });
+      const server = health;
+      cleanups.push(() => server.close());
+    }
+
+    log.info(
+      { batchSize: initial.batchSize, flushIntervalMs: initial.flushIntervalMs, bufferSize, healthPort: health?.port },
+      'message-service started',
+    );
+    let closing: Promise<void> | undefined;
+    return {
+      close: () => (closing ??= cleanUp().then(() => log.info('message-service stopped'))),
+      stats: () => stats.snapshot(),
+      settings: () => settings.current(),
+      ready,
+      healthPort: health?.port,
+      nc,
+    };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}
