@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
@@ -21,6 +21,7 @@ describe('leader election and autopilot', { timeout: 120_000 }, () => {
   let nats: ManagedProcess;
   let nc: NatsConnection;
   let natsUrl = '';
+  let operatorKubeconfig = '';
   const operators = new Map<string, { process: ManagedProcess; port: number }>();
   const crPath = '/apis/chorus.dev/v1alpha1/namespaces/default/chatclusters/auto';
   const leasePath = '/apis/coordination.k8s.io/v1/namespaces/default/leases/chorus-operator';
@@ -32,7 +33,7 @@ describe('leader election and autopilot', { timeout: 120_000 }, () => {
       command: globalThis.process.execPath,
       args: [
         join(repoRoot, 'operator/dist/src/main.js'),
-        '--kubeconfig', cluster.kube.kubeconfigPath,
+        '--kubeconfig', operatorKubeconfig,
         '--identity', identity,
         '--lease-namespace', 'default',
         '--health-port', String(port),
@@ -60,6 +61,17 @@ describe('leader election and autopilot', { timeout: 120_000 }, () => {
 
   before(async () => {
     cluster = await startTestCluster('leader');
+    // The operators run as a ServiceAccount with exactly the RBAC rules docs/operator.md lists.
+    const doc = readFileSync(join(repoRoot, 'docs/operator.md'), 'utf8');
+    const rbac = /## RBAC[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+    assert.ok(rbac, 'docs/operator.md has a yaml block under "## RBAC"');
+    await cluster.kc(['apply', '-f', '-'], rbac);
+    await cluster.kc(['create', 'serviceaccount', 'chorus-operator']);
+    await cluster.kc(['create', 'clusterrolebinding', 'chorus-operator', '--clusterrole=chorus-operator', '--serviceaccount=default:chorus-operator']);
+    const token = (await cluster.kc(['create', 'token', 'chorus-operator', '--duration=1h'])).trim();
+    operatorKubeconfig = cluster.kube.writeKubeconfig('operator', token);
+    const denied = await cluster.kubectl(['--kubeconfig', operatorKubeconfig, 'get', 'pods']);
+    assert.match(denied.stderr, /forbidden/i, 'the ServiceAccount must not be an admin');
     const natsPort = await freePort();
     const monitorPort = await freePort();
     mkdirSync(join(cluster.dir, 'nats'), { recursive: true });
