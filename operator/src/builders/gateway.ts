@@ -43,6 +43,8 @@ export function gatewayDeployment(ctx: BuildContext): KubeObject {
               envFrom: [{ configMapRef: { name: names.config(name) } }],
               env: [
                 { name: 'PORT', value: String(gatewayPort) },
+                // The services bind 127.0.0.1 unless told otherwise; in a pod they serve the Service and probes.
+                { name: 'HOST', value: '0.0.0.0' },
                 { name: 'CHORUS_TOKEN_SECRET', valueFrom: { secretKeyRef: { name: names.tokenSecret(name), key: 'CHORUS_TOKEN_SECRET' } } },
                 { name: 'GATEWAY_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                 ...otelEnv(ctx, 'chorus-gateway'),

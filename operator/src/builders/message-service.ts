@@ -39,6 +39,7 @@ export function messageServiceDeployment(ctx: BuildContext): KubeObject {
               envFrom: [{ configMapRef: { name: names.config(name) } }],
               env: [
                 { name: 'HEALTH_PORT', value: String(messageServiceHealthPort) },
+                { name: 'HEALTH_HOST', value: '0.0.0.0' },
                 ...(external
                   ? [{ name: 'MONGODB_URI', valueFrom: { secretKeyRef: { name: external.name, key: external.key } } }]
                   : []),
