@@ -153,3 +153,41 @@ test('a batchSize written to the KV bucket changes batch sizes without a restart
     await kv.delete(batchingKey).catch(() => {});
   }
 });
+
+test('two replicas share the queue; closing one mid-stream loses nothing and leaves nothing unacked', async () => {
+  const second = await startMessageService({
+    natsUrl: backends.nats.url,
+    mongoUri: backends.mongo.uri,
+    mongoDb: 'pipeline',
+    logger: capturedLogger().log,
+    statsIntervalMs: 0,
+    name: 'message-service second',
+  });
+  let secondClosed = false;
+  try {
+    const total = 400;
+    const publishing = (async () => {
+      for (let seq = 1; seq <= total; seq += 20) {
+        await Promise.all(Array.from({ length: 20 }, (_, i) => enqueue(js, queued('eta', seq + i))));
+      }
+    })();
+    await eventually(() => second.stats().processed > 0, 'the second replica takes a share');
+    await second.close();
+    secondClosed = true;
+    await publishing;
+    await eventually(async () => (await stored('eta')).length === total, 'everything stored', 15_000);
+    await eventually(async () => (await queueDepth()) === 0, 'nothing left unacked', 5_000);
+    assert.ok(second.stats().processed < total, 'the work was shared');
+  } finally {
+    if (!secondClosed) await second.close();
+  }
+});
+
+test('a stats line is logged once a second while busy', async () => {
+  await eventually(() => logs.lines().some((l) => l.msg === 'stats'), 'a stats line', 3_000);
+  const line = logs.lines().find((l) => l.msg === 'stats')!;
+  for (const field of ['processed', 'queueDepth', 'ratePerSec', 'meanBatchSize', 'p99FlushMs', 'eventLoopDelayP99Ms', 'heapUsedMb']) {
+    assert.ok(field in line, `stats line has ${field}`);
+  }
+  assert.ok((line.processed as number) > 0);
+});
