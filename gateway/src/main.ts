@@ -4,40 +4,48 @@ import { createLogger } from '@chorus/shared/logging/logger';
 import { startTelemetry } from '@chorus/shared/telemetry/tracing';
 import { startGateway } from './gateway.js';
 
-const env = readEnv(
-  z.object({
-    PORT: envFields.port(8080),
-    HOST: envFields.host,
-    NATS_URL: envFields.natsUrl,
-    REDIS_URL: z.string().min(1).default('redis://127.0.0.1:6379'),
-    CHORUS_TOKEN_SECRET: z.string().min(16, 'CHORUS_TOKEN_SECRET must be at least 16 characters (a Secret in Kubernetes)'),
-    GATEWAY_ID: z.string().min(1).optional(),
-    MAX_FRAME_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).optional(),
-  }),
-);
-
-const log = createLogger('gateway', env.GATEWAY_ID ? { gateway: env.GATEWAY_ID } : {});
-const telemetry = startTelemetry('gateway');
-const gateway = await startGateway({
-  natsUrl: env.NATS_URL,
-  redisUrl: env.REDIS_URL,
-  tokenSecret: env.CHORUS_TOKEN_SECRET,
-  port: env.PORT,
-  host: env.HOST,
-  logger: log,
-  ...(env.GATEWAY_ID && { gatewayId: env.GATEWAY_ID }),
-  ...(env.MAX_FRAME_BYTES && { maxFrameBytes: env.MAX_FRAME_BYTES }),
+const envSchema = z.object({
+  PORT: envFields.port(8080),
+  /** 0.0.0.0 in a pod; loopback by default so a local run is never reachable from outside. */
+  HOST: envFields.host,
+  NATS_URL: envFields.natsUrl,
+  REDIS_URL: z.string().min(1).default('redis://127.0.0.1:6379'),
+  CHORUS_TOKEN_SECRET: z.string().min(16, 'CHORUS_TOKEN_SECRET must be at least 16 characters (a Secret in Kubernetes)'),
+  GATEWAY_ID: z.string().min(1).optional(),
+  MAX_FRAME_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).optional(),
 });
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    void gateway
-      .close()
-      .then(() => telemetry.shutdown())
-      .finally(() => process.exit(0));
+async function main(): Promise<void> {
+  const env = readEnv(envSchema);
+  const log = createLogger('gateway', env.GATEWAY_ID ? { gateway: env.GATEWAY_ID } : {});
+  const telemetry = startTelemetry('gateway');
+  const gateway = await startGateway({
+    natsUrl: env.NATS_URL,
+    redisUrl: env.REDIS_URL,
+    tokenSecret: env.CHORUS_TOKEN_SECRET,
+    port: env.PORT,
+    host: env.HOST,
+    logger: log,
+    ...(env.GATEWAY_ID && { gatewayId: env.GATEWAY_ID }),
+    ...(env.MAX_FRAME_BYTES && { maxFrameBytes: env.MAX_FRAME_BYTES }),
   });
+
+  let stopping = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down');
+      void gateway
+        .close()
+        .then(() => telemetry.shutdown())
+        .finally(() => process.exit(0));
+    });
+  }
 }
+
+main().catch((error: unknown) => {
+  // A bad environment or an unreachable dependency at start: one readable line, then exit 1.
+  console.error(`gateway: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
