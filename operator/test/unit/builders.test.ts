@@ -1,0 +1,151 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChatCluster } from '../../src/api/chatcluster.js';
+import { parseSpec } from '../../src/api/chatcluster-spec.js';
+import { buildContext } from '../../src/builders/build-context.js';
+import { desiredState } from '../../src/builders/desired-state.js';
+import { natsConfig } from '../../src/builders/nats.js';
+import { tokenSecret } from '../../src/builders/token-secret.js';
+import type { KubeObject } from '../../src/kube/kube-object.js';
+
+function cluster(spec: unknown, status: ChatCluster['status'] = {}): ChatCluster {
+  return {
+    apiVersion: 'chorus.dev/v1alpha1',
+    kind: 'ChatCluster',
+    metadata: { name: 'c1', namespace: 'team', uid: 'uid-1', generation: 1 },
+    spec,
+    status,
+  };
+}
+
+function build(spec: unknown, status?: ChatCluster['status']): KubeObject[] {
+  const cr = cluster(spec, status);
+  const parsed = parseSpec(cr.spec);
+  assert.ok(parsed.ok, !parsed.ok ? parsed.message : '');
+  return desiredState(buildContext(cr, parsed.spec));
+}
+
+const find = (objects: KubeObject[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name) as any;
+
+test('defaults: the full set of children, each owned by the ChatCluster and labelled', () => {
+  const objects = build({});
+  const ids = objects.map((o) => `${o.kind}/${o.metadata.name}`);
+  for (const id of [
+    'ConfigMap/c1-config',
+    'ConfigMap/c1-nats-config',
+    'Service/c1-nats',
+    'Service/c1-nats-headless',
+    'StatefulSet/c1-nats',
+    'Service/c1-redis',
+    'Service/c1-redis-headless',
+    'StatefulSet/c1-redis',
+    'Service/c1-mongodb-headless',
+    'StatefulSet/c1-mongodb',
+    'Service/c1-gateway',
+    'Deployment/c1-gateway',
+    'Deployment/c1-message-service',
+    'PodDisruptionBudget/c1-gateway',
+    'PodDisruptionBudget/c1-message-service',
+    'PodDisruptionBudget/c1-nats',
+    'PodDisruptionBudget/c1-mongodb',
+  ]) {
+    assert.ok(ids.includes(id), `missing ${id}`);
+  }
+  assert.ok(ids.some((id) => id.startsWith('Job/c1-mongodb-init-')));
+  assert.ok(!ids.some((id) => id.includes('loadtest') || id.startsWith('Ingress/')), 'no optional children by default');
+  assert.equal(new Set(ids).size, ids.length, 'names are unique per kind');
+  for (const o of objects) {
+    assert.equal(o.metadata.namespace, 'team');
+    assert.deepEqual(o.metadata.ownerReferences, [{ apiVersion: 'chorus.dev/v1alpha1', kind: 'ChatCluster', name: 'c1', uid: 'uid-1', controller: true, blockOwnerDeletion: true }]);
+    assert.equal(o.metadata.labels?.['app.kubernetes.io/instance'], 'c1');
+  }
+});
+
+test('gateway and message-service follow the pod env contract', () => {
+  const objects = build({ version: '1.2.3', tracing: { otlpEndpoint: 'http://otel:4318' } });
+  const gw = find(objects, 'Deployment', 'c1-gateway').spec.template.spec.containers[0];
+  assert.equal(gw.image, 'ghcr.io/chorus-chat/chorus:1.2.3');
+  assert.equal(gw.workingDir, '/app');
+  const env = Object.fromEntries(gw.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+  assert.equal(env.PORT, '8080');
+  assert.equal(env.OTEL_SERVICE_NAME, 'chorus-gateway');
+  assert.deepEqual(gw.envFrom, [{ configMapRef: { name: 'c1-config' } }]);
+  const config = find(objects, 'ConfigMap', 'c1-config').data;
+  assert.equal(config.REDIS_URL, 'redis://c1-redis.team.svc:6379');
+  assert.equal(config.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://otel:4318');
+  assert.equal(config.MONGODB_DB, 'chorus');
+  const ms = find(objects, 'Deployment', 'c1-message-service').spec.template.spec.containers[0];
+  assert.deepEqual(ms.command, ['node', 'message-service/dist/src/main.js']);
+  assert.equal(ms.env.find((e: any) => e.name === 'HEALTH_PORT').value, '8081');
+  assert.equal(ms.readinessProbe.httpGet.port, 'health');
+});
+
+test('message-service replicas: the autopilot choice clamped to min/max, else minReplicas', () => {
+  const spec = { messageService: { minReplicas: 2, maxReplicas: 5 } };
+  const replicas = (status?: ChatCluster['status']) => find(build(spec, status), 'Deployment', 'c1-message-service').spec.replicas;
+  assert.equal(replicas(), 2);
+  assert.equal(replicas({ autopilot: { desiredReplicas: 4 } }), 4);
+  assert.equal(replicas({ autopilot: { desiredReplicas: 40 } }), 5);
+  assert.equal(replicas({ autopilot: { desiredReplicas: 1 } }), 2);
+});
+
+test('NATS: routes only when clustered; quorum PDB', () => {
+  const single = natsConfig(buildContext(cluster({}), (parseSpec({}) as any).spec));
+  assert.doesNotMatch(single, /cluster \{/);
+  assert.match(single, /max_file_store: 1G/);
+  const objects = build({ nats: { replicas: 5, storageSize: '10Gi' } });
+  const conf = find(objects, 'ConfigMap', 'c1-nats-config').data['nats.conf'];
+  assert.equal((conf.match(/nats:\/\/c1-nats-\d\.c1-nats-headless\.team\.svc:6222/g) ?? []).length, 5);
+  assert.equal(find(objects, 'PodDisruptionBudget', 'c1-nats').spec.minAvailable, 3);
+  assert.equal(find(objects, 'StatefulSet', 'c1-nats').spec.volumeClaimTemplates[0].spec.resources.requests.storage, '10Gi');
+});
+
+test('external MongoDB: no StatefulSet, URI from the Secret', () => {
+  const objects = build({ mongodb: { external: { uriSecretRef: { name: 'db', key: 'url' } } } });
+  assert.equal(find(objects, 'StatefulSet', 'c1-mongodb'), undefined);
+  assert.equal(objects.filter((o) => o.kind === 'Job').length, 0);
+  assert.equal(find(objects, 'ConfigMap', 'c1-config').data.MONGODB_URI, undefined);
+  const ms = find(objects, 'Deployment', 'c1-message-service').spec.template.spec.containers[0];
+  assert.deepEqual(ms.env.find((e: any) => e.name === 'MONGODB_URI').valueFrom.secretKeyRef, { name: 'db', key: 'url' });
+});
+
+test('ingress, service type and load tester when asked for', () => {
+  const objects = build({
+    gateway: { service: { type: 'LoadBalancer', port: 80 }, ingress: { host: 'chat.example.com', className: 'nginx' } },
+    loadtest: { enabled: true, profile: 'new-year', args: ['--users', '50'] },
+  });
+  assert.equal(find(objects, 'Service', 'c1-gateway').spec.type, 'LoadBalancer');
+  const ingress = find(objects, 'Ingress', 'c1-gateway');
+  assert.equal(ingress.spec.rules[0].host, 'chat.example.com');
+  assert.equal(ingress.spec.ingressClassName, 'nginx');
+  const job = objects.find((o) => o.kind === 'Job' && o.metadata.name!.startsWith('c1-loadtest-')) as any;
+  assert.deepEqual(job.spec.template.spec.containers[0].command, ['loadtest', 'new-year', '--gateway', 'http://c1-gateway:80', '--users', '50']);
+  assert.equal(job.spec.template.spec.restartPolicy, 'Never');
+  assert.deepEqual(find(objects, 'Deployment', 'c1-loadtest').spec.template.spec.containers[0].command, ['sleep', 'infinity']);
+});
+
+test('a config change changes the pod template hash (rolls pods); an unrelated one does not', () => {
+  const hash = (spec: unknown) => find(build(spec), 'Deployment', 'c1-gateway').spec.template.metadata.annotations['chorus.dev/config-hash'];
+  assert.notEqual(hash({ logLevel: 'info' }), hash({ logLevel: 'debug' }));
+  assert.equal(hash({ gateway: { replicas: 2 } }), hash({ gateway: { replicas: 7 } }));
+});
+
+test('builders are deterministic (idempotent applies); the token Secret is random per creation', () => {
+  assert.deepEqual(build({ nats: { replicas: 3 } }), build({ nats: { replicas: 3 } }));
+  const ctx = buildContext(cluster({}), (parseSpec({}) as any).spec);
+  assert.notEqual((tokenSecret(ctx) as any).stringData.CHORUS_TOKEN_SECRET, (tokenSecret(ctx) as any).stringData.CHORUS_TOKEN_SECRET);
+});
+
+test('every pod template is restricted and has resources', () => {
+  const objects = build({ loadtest: { enabled: true } });
+  for (const o of objects.filter((x) => ['Deployment', 'StatefulSet', 'Job'].includes(x.kind)) as any[]) {
+    const pod = o.spec.template.spec;
+    assert.equal(pod.securityContext.runAsNonRoot, true, o.metadata.name);
+    assert.equal(pod.automountServiceAccountToken, false);
+    for (const c of pod.containers) {
+      assert.equal(c.securityContext.readOnlyRootFilesystem, true, `${o.metadata.name}/${c.name}`);
+      assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+      assert.ok(c.resources.requests.cpu && c.resources.limits.memory, `${o.metadata.name} resources`);
+    }
+  }
+});
