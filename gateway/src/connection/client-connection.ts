@@ -168,6 +168,8 @@ export class ClientConnection {
     this.attachments.set(room, attachment);
     await this.services.hub.attach(room, attachment);
     await this.services.presence.entered(room, this.user).catch(() => {});
+    // The socket closed while we were attaching: onClose did not see this attachment.
+    if (this.closed) await this.detach(room);
     return attachment;
   }
 

@@ -1,0 +1,48 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPlatform, type Platform } from '@chorus/local/platform';
+import { ChatClient } from './support/chat-client.js';
+
+let dataDir: string;
+let platform: Platform | undefined;
+
+before(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'chorus-restart-'));
+});
+after(async () => {
+  await platform?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('data survives a restart, and room seqs continue even when Redis lost its counters', async () => {
+  platform = await startPlatform({ dataDir, gateways: 1, messageServices: 1, persistRedis: false });
+  let erin = await ChatClient.login(platform.gatewayUrls[0]!, 'erin');
+  await erin.request({ type: 'create', room: 'durable' });
+  for (let i = 1; i <= 5; i++) {
+    const ack = await erin.request({ type: 'send', room: 'durable', clientMsgId: `before-${i}`, text: `before ${i}` });
+    assert.equal(ack.type === 'ack' && ack.seq, i);
+  }
+  await erin.waitFor(() => erin.messages('durable').length === 5);
+  await erin.close();
+  await platform.stop();
+
+  // Same data dir; Redis starts empty (no persistence), so the seq counter must be reseeded.
+  platform = await startPlatform({ dataDir, gateways: 1, messageServices: 1, persistRedis: false });
+  erin = await ChatClient.login(platform.gatewayUrls[0]!, 'erin');
+  try {
+    const rooms = await erin.request({ type: 'rooms' });
+    assert.deepEqual(rooms.type === 'rooms' && rooms.rooms, [{ room: 'durable', head: 5 }]);
+    await erin.request({ type: 'join', room: 'durable' });
+    const history = await erin.request({ type: 'history', room: 'durable' });
+    assert.deepEqual(history.type === 'history' && history.messages.map((m) => m.text), [1, 2, 3, 4, 5].map((i) => `before ${i}`));
+    const ack = await erin.request({ type: 'send', room: 'durable', clientMsgId: 'after-1', text: 'after' });
+    assert.equal(ack.type === 'ack' && ack.seq, 6, 'numbering continues from the stored head');
+    const live = await erin.waitFor((f) => f.type === 'message' && f.text === 'after');
+    assert.equal(live.type === 'message' && live.seq, 6);
+  } finally {
+    await erin.close();
+  }
+});
