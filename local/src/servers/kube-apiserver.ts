@@ -47,6 +47,8 @@ export interface KubeApiServerOptions {
   kubeApiserverBinary?: string;
   etcdBinary?: string;
   readyTimeoutMs?: number;
+  /** More kube-apiserver flags, e.g. ['--watch-cache=false'] (watches straight from etcd). */
+  extraArgs?: string[];
 }
 
 export interface RunningKubeApiServer {
@@ -127,6 +129,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
       `--enable-priority-and-fairness=false`,
       `--profiling=false`,
       `--v=1`,
+      ...(options.extraArgs ?? []),
     ],
     ready: async () => {
       const ready = await apiRequest('GET', '/readyz');

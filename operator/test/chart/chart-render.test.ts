@@ -1,0 +1,181 @@
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { crdPath } from '../integration/harness.js';
+import { chartDir, ciValuesFiles, createHelm, find, podSpecs } from './helm.js';
+
+/**
+ * The chart with the real helm and no cluster: lint and template of every ci/*-values.yaml, the
+ * schema refusing bad values with a message naming the field, and what the rendered objects must
+ * hold (restricted pods, least-privilege RBAC, the optional parts wired together).
+ */
+describe('helm chart renders', { timeout: 120_000 }, () => {
+  const helm = createHelm();
+  after(() => helm.cleanup());
+
+  test('the chart CRD is byte-for-byte the repository CRD', () => {
+    assert.ok(readFileSync(join(chartDir, 'crds', 'chatcluster.yaml')).equals(readFileSync(crdPath)), 'charts/chorus/crds/chatcluster.yaml differs from crds/chatcluster.yaml: copy it over');
+  });
+
+  test('there are ci values files for the main combinations', () => {
+    assert.deepEqual(ciValuesFiles.map((f) => basename(f)), ['chatcluster-values.yaml', 'default-values.yaml', 'full-values.yaml', 'namespaced-values.yaml']);
+  });
+
+  for (const file of ciValuesFiles) {
+    test(`helm lint --strict and helm template pass with ${basename(file)}`, async () => {
+      const lint = await helm.run(['lint', chartDir, '--strict', '-f', file]);
+      assert.equal(lint.code, 0, lint.stdout + lint.stderr);
+      assert.match(lint.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+      const objects = await helm.template(['-f', file]);
+      find(objects, 'Deployment', 'chorus-operator');
+      find(objects, 'ServiceAccount', 'chorus-operator');
+      // Every pod the chart renders meets the "restricted" Pod Security Standard and has resources.
+      for (const { owner, spec } of podSpecs(objects)) {
+        assert.equal(spec.securityContext?.runAsNonRoot, true, `${owner} runAsNonRoot`);
+        assert.ok(spec.securityContext?.runAsUser > 0, `${owner} runAsUser`);
+        assert.equal(spec.securityContext?.seccompProfile?.type, 'RuntimeDefault', `${owner} seccomp`);
+        for (const c of spec.containers) {
+          assert.equal(c.securityContext?.allowPrivilegeEscalation, false, `${owner}/${c.name} allowPrivilegeEscalation`);
+          assert.equal(c.securityContext?.readOnlyRootFilesystem, true, `${owner}/${c.name} readOnlyRootFilesystem`);
+          assert.deepEqual(c.securityContext?.capabilities?.drop, ['ALL'], `${owner}/${c.name} capabilities`);
+          assert.ok(c.resources?.requests?.cpu && c.resources?.limits?.memory, `${owner}/${c.name} resources`);
+        }
+      }
+    });
+  }
+
+  test('a bad values file is refused by the schema with a message naming the fields', async () => {
+    const bad = join(mkdtempSync(join(tmpdir(), 'chorus-values-')), 'bad-values.yaml');
+    writeFileSync(bad, 'operator:\n  replicas: "two"\nrbac:\n  namespaced: yes-please\nreplicaCount: 2\n');
+    const result = await helm.run(['template', 'chorus', chartDir, '-f', bad]);
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /values don't meet the specifications of the schema/);
+    assert.match(result.stderr, /\/operator\/replicas'?: got string, want integer/);
+    assert.match(result.stderr, /\/rbac\/namespaced'?: got string, want boolean/);
+    assert.match(result.stderr, /additional properties 'replicaCount' not allowed/);
+    const lint = await helm.run(['lint', chartDir, '-f', bad]);
+    assert.notEqual(lint.code, 0, 'helm lint refuses it too');
+  });
+
+  test('the schema refuses out-of-range and unknown nested values, and combinations that cannot work', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--set', 'operator.runAsUser=0'], /\/operator\/runAsUser'?: minimum: got 0, want 1/],
+      [['--set', 'image.pullPolicy=Sometimes'], /\/image\/pullPolicy'?: value must be one of 'Always', 'IfNotPresent', 'Never'/],
+      [['--set', 'chatCluster.spec.gatway.replicas=1'], /additional properties 'gatway' not allowed/],
+      [['--set', 'tests.loadtest.duration=ten'], /\/tests\/loadtest\/duration/],
+      [['--set', 'operator.replicas=3', '--set', 'operator.leaderElection.enabled=false'], /\/operator\/replicas'?: maximum: got 3, want 1/],
+      [['--set', 'ingress.enabled=true'], /set chatCluster.create: true/],
+      [['--set', 'rbac.namespaced=true', '--set', 'rbac.watchNamespace=other', '--set', 'chatCluster.create=true'], /makes the operator watch only that namespace/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await helm.run(['template', 'chorus', chartDir, ...args]);
+      assert.notEqual(result.code, 0, `${args.join(' ')} must be refused`);
+      assert.match(result.stderr, message, args.join(' '));
+    }
+  });
+
+  test('the operator: two replicas with leader election, probes, PDB, namespace passed through', async () => {
+    const objects = await helm.template();
+    const deployment = find(objects, 'Deployment', 'chorus-operator');
+    assert.equal(deployment.spec.replicas, 2);
+    const container = deployment.spec.template.spec.containers[0];
+    assert.deepEqual(container.command, ['node', 'operator/dist/src/main.js']);
+    const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value ?? e.valueFrom?.fieldRef?.fieldPath]));
+    assert.equal(env.CHORUS_OPERATOR_LEADER_ELECT, 'true');
+    assert.equal(env.CHORUS_OPERATOR_LEASE_NAME, 'chorus-operator');
+    assert.equal(env.POD_NAMESPACE, 'metadata.namespace', 'the Lease lives in the release namespace');
+    assert.equal(env.CHORUS_OPERATOR_NAMESPACE, '', 'cluster-wide by default');
+    assert.equal(container.livenessProbe.httpGet.path, '/healthz');
+    assert.equal(container.readinessProbe.httpGet.path, '/readyz');
+    assert.equal(find(objects, 'PodDisruptionBudget', 'chorus-operator').spec.minAvailable, 1);
+    const notes = await helm.ok(['install', 'chorus', chartDir, '--dry-run=client', '--set', 'chatCluster.create=true']);
+    assert.match(notes, /kubectl -n default get chatclusters -w/, 'NOTES.txt tells the next step');
+
+    const namespaced = await helm.template(['-f', join(chartDir, 'ci', 'namespaced-values.yaml'), '--namespace', 'team-a']);
+    const nsEnv = Object.fromEntries(find(namespaced, 'Deployment').spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+    assert.equal(nsEnv.CHORUS_OPERATOR_NAMESPACE, 'team-a');
+    assert.equal(nsEnv.CHORUS_OPERATOR_LEADER_ELECT, 'false');
+    assert.ok(!namespaced.some((o) => o.kind === 'PodDisruptionBudget'), 'no PDB for a single replica');
+  });
+
+  test('RBAC: exactly the verbs the operator uses, ClusterRole by default, Role in namespaced mode', async () => {
+    const expected = [
+      { apiGroups: ['chorus.dev'], resources: ['chatclusters'], verbs: ['list', 'watch'] },
+      { apiGroups: ['chorus.dev'], resources: ['chatclusters/status'], verbs: ['patch'] },
+      { apiGroups: ['apps'], resources: ['deployments', 'statefulsets'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
+      { apiGroups: [''], resources: ['services', 'configmaps'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+      { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
+      { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+    ];
+    const cluster = await helm.template();
+    assert.deepEqual(find(cluster, 'ClusterRole', 'chorus-operator').rules, expected);
+    assert.equal(find(cluster, 'ClusterRoleBinding', 'chorus-operator').subjects[0].name, 'chorus-operator');
+    assert.deepEqual(find(cluster, 'Role', 'chorus-operator-leader-election').rules, [
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+    ]);
+    for (const rule of expected) assert.ok(!rule.verbs.includes('*') && !rule.resources.includes('*'));
+
+    const namespaced = await helm.template(['--set', 'rbac.namespaced=true', '--set', 'rbac.watchNamespace=team-b', '--namespace', 'ops']);
+    assert.ok(!namespaced.some((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding'), 'no cluster-wide RBAC in namespaced mode');
+    const role = find(namespaced, 'Role', 'chorus-operator');
+    assert.equal(role.metadata.namespace, 'team-b');
+    assert.deepEqual(role.rules, expected);
+    const binding = find(namespaced, 'RoleBinding', 'chorus-operator');
+    assert.equal(binding.metadata.namespace, 'team-b');
+    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'chorus-operator', namespace: 'ops' }]);
+    assert.equal(find(namespaced, 'Role', 'chorus-operator-leader-election').metadata.namespace, 'ops');
+  });
+
+  test('full values: ChatCluster traced into the chart Jaeger, WebSocket-friendly Ingress, NetworkPolicies, helm test hook', async () => {
+    const objects = await helm.template(['-f', join(chartDir, 'ci', 'full-values.yaml'), '--namespace', 'chat']);
+    const cr = find(objects, 'ChatCluster', 'chat');
+    assert.equal(cr.spec.image, 'ghcr.io/chorus-chat/chorus');
+    assert.equal(cr.spec.version, '0.1.0');
+    assert.equal(cr.spec.gateway.replicas, 3);
+    const jaegerService = find(objects, 'Service', 'chorus-jaeger');
+    assert.ok(jaegerService.spec.ports.some((p: any) => p.port === 4318 && p.name === 'otlp-http'));
+    assert.ok(jaegerService.spec.ports.some((p: any) => p.port === 16686 && p.name === 'ui'));
+    assert.equal(cr.spec.tracing.otlpEndpoint, 'http://chorus-jaeger.chat.svc:4318');
+
+    const ingress = find(objects, 'Ingress', 'chat-gateway-ingress');
+    assert.equal(ingress.metadata.annotations['nginx.ingress.kubernetes.io/proxy-read-timeout'], '3600');
+    assert.equal(ingress.metadata.annotations['nginx.ingress.kubernetes.io/proxy-send-timeout'], '3600');
+    assert.equal(ingress.spec.ingressClassName, 'nginx');
+    assert.deepEqual(ingress.spec.tls, [{ hosts: ['chat.example.com'], secretName: 'chat-example-tls' }]);
+    assert.equal(ingress.spec.rules[0].http.paths[0].backend.service.name, 'chat-gateway');
+
+    const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
+    const byName = Object.fromEntries(policies.map((p) => [p.metadata.name, p.spec]));
+    // Deny everything into the cluster's pods, then: the gateway from anywhere (one port, no `from`).
+    assert.deepEqual(byName['chat-default-deny-ingress'].podSelector.matchLabels, { 'app.kubernetes.io/name': 'chorus', 'app.kubernetes.io/instance': 'chat' });
+    assert.equal(byName['chat-default-deny-ingress'].ingress, undefined);
+    assert.deepEqual(byName['chat-gateway-ingress'].ingress, [{ ports: [{ port: 'http', protocol: 'TCP' }] }]);
+    // NATS, Redis and MongoDB: only from named Chorus components (never from anywhere).
+    const sources = (name: string) =>
+      byName[name].ingress.flatMap((rule: any) => {
+        assert.ok(rule.from?.length, `${name}: every rule names its sources`);
+        return rule.from.map((f: any) => f.podSelector.matchLabels['app.kubernetes.io/component']);
+      });
+    assert.deepEqual(new Set(sources('chat-nats-ingress')), new Set(['gateway', 'message-service', 'operator', 'nats']));
+    assert.deepEqual(sources('chat-redis-ingress'), ['gateway']);
+    assert.deepEqual(new Set(sources('chat-mongodb-ingress')), new Set(['message-service', 'mongodb']));
+
+    const smoke = find(objects, 'Pod', 'chorus-loadtest-smoke');
+    assert.equal(smoke.metadata.annotations['helm.sh/hook'], 'test');
+    assert.deepEqual(smoke.spec.containers[0].command, [
+      'node', 'loadtest/dist/src/cli.js', 'steady', '--gateway', 'http://chat-gateway:8080', '--users', '20', '--duration', '5s', '--progress', 'lines', '--out', '/tmp/loadtest',
+    ]);
+  });
+
+  test('the helm test hook follows a custom gateway port and is absent without a ChatCluster', async () => {
+    const objects = await helm.template(['-f', join(chartDir, 'ci', 'chatcluster-values.yaml')]);
+    const command = find(objects, 'Pod', 'chorus-loadtest-smoke').spec.containers[0].command as string[];
+    assert.equal(command[command.indexOf('--gateway') + 1], 'http://team-chat-gateway:9090');
+    assert.ok(!(await helm.template()).some((o) => o.kind === 'Pod'));
+  });
+});
