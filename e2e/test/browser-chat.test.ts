@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -24,6 +25,7 @@ const chromiumArgs = [
 
 let platform: Awaited<ReturnType<typeof startPlatform>> | undefined;
 let browser: Browser | undefined;
+let proxy: CuttableProxy | undefined;
 let dataDir = '';
 
 before(async () => {
@@ -35,22 +37,65 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
+  await proxy?.close();
   await platform?.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
 /** A fresh browser profile (own sessionStorage) with the chat page of one gateway open. */
-async function openChat(baseUrl: string): Promise<{ context: BrowserContext; page: Page; pageErrors: string[] }> {
+async function openChat(baseUrl: string): Promise<{ context: BrowserContext; page: Page; pageErrors: string[]; consoleErrors: string[] }> {
   const context = await browser!.newContext({ viewport: { width: 1100, height: 700 } });
   context.setDefaultTimeout(15_000);
   const page = await context.newPage();
-  const pageErrors: string[] = [];
+  const pageErrors: string[] = []; // uncaught script errors
+  const consoleErrors: string[] = []; // also failed loads and sockets, expected while a network is cut
   page.on('pageerror', (error) => pageErrors.push(String(error)));
   page.on('console', (msg) => {
-    if (msg.type() === 'error') pageErrors.push(msg.text());
+    if (msg.type() === 'error') consoleErrors.push(msg.text());
   });
   await page.goto(baseUrl);
-  return { context, page, pageErrors };
+  return { context, page, pageErrors, consoleErrors };
+}
+
+/** A TCP pass-through to a gateway whose connections the test can cut, like a network drop. */
+interface CuttableProxy {
+  url: string;
+  /** Drops every open connection and refuses new ones until restore(). */
+  cut(): void;
+  restore(): void;
+  close(): Promise<void>;
+}
+
+async function startCuttableProxy(targetUrl: string): Promise<CuttableProxy> {
+  const target = new URL(targetUrl);
+  const open = new Set<Socket>();
+  let down = false;
+  const server: Server = createServer((client) => {
+    if (down) return void client.destroy();
+    const upstream = connect(Number(target.port), target.hostname);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      open.delete(client);
+    };
+    open.add(client);
+    for (const socket of [client, upstream]) socket.on('close', end).on('error', end);
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  assert.ok(address && typeof address === 'object');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    cut() {
+      down = true;
+      for (const socket of open) socket.destroy();
+    },
+    restore() {
+      down = false;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())).then(() => undefined),
+  };
 }
 
 async function logIn(page: Page, name: string): Promise<void> {
@@ -122,10 +167,69 @@ test('two users on two gateways chat in headless Chromium', { timeout: 90_000 },
       assert.ok(png.length > 1000, `${path} is a real screenshot (${png.length} bytes)`);
       assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG', `${path} is a PNG`);
     }
-    assert.deepEqual([...alice.pageErrors, ...bob.pageErrors], [], 'no script errors in either page');
+    const errors = [...alice.pageErrors, ...bob.pageErrors, ...alice.consoleErrors, ...bob.consoleErrors];
+    assert.deepEqual(errors, [], 'no script or console errors in either page');
   } catch (error) {
     await screenshot(alice.page, 'failure-alice').catch(() => undefined);
     await screenshot(bob.page, 'failure-bob').catch(() => undefined);
+    throw error;
+  } finally {
+    await alice.context.close();
+    await bob.context.close();
+  }
+});
+
+test('a browser that loses its connection resumes the room without gaps or duplicates', { timeout: 60_000 }, async () => {
+  assert.ok(platform);
+  proxy = await startCuttableProxy(platform.gatewayUrls[1]!);
+  const alice = await openChat(platform.gatewayUrls[0]!);
+  const bob = await openChat(proxy.url);
+  const room = `resume-${process.pid}`;
+  const say = async (page: Page, text: string) => {
+    await page.getByTestId('composer').fill(text);
+    await page.getByTestId('composer').press('Enter');
+  };
+
+  try {
+    await logIn(alice.page, 'alice');
+    await alice.page.getByTestId('room-input').fill(room);
+    await alice.page.getByTestId('room-create').click();
+    await alice.page.getByTestId('room-title').filter({ hasText: room }).waitFor();
+    await logIn(bob.page, 'bob');
+    await bob.page.getByTestId('room-input').fill(room);
+    await bob.page.getByTestId('room-join').click();
+    await say(alice.page, 'before the drop');
+    await bob.page.getByTestId('message').filter({ hasText: 'before the drop' }).waitFor();
+
+    // Bob's network drops: the page says so, and what he types waits, queued.
+    proxy.cut();
+    await bob.page.getByTestId('conn-state').filter({ hasText: 'reconnecting' }).waitFor();
+    await bob.page.getByTestId('banner').waitFor();
+    await say(alice.page, 'missed one');
+    await say(alice.page, 'missed two');
+    await alice.page.locator('[data-testid="message"][data-status="confirmed"]').filter({ hasText: 'missed two' }).waitFor();
+    await say(bob.page, 'typed while offline');
+    await bob.page.locator('[data-testid="message"][data-status="queued"]').filter({ hasText: 'typed while offline' }).waitFor();
+    await screenshot(bob.page, 'reconnecting');
+
+    // Back online: re-join with afterSeq brings the missed messages; the pending one goes out.
+    proxy.restore();
+    await bob.page.getByTestId('conn-state').filter({ hasText: /^online$/ }).waitFor();
+    await bob.page.locator('[data-testid="message"][data-status="confirmed"]').filter({ hasText: 'typed while offline' }).waitFor();
+    await alice.page.getByTestId('message').filter({ hasText: 'typed while offline' }).waitFor();
+    await bob.page.getByTestId('message').filter({ hasText: 'missed two' }).waitFor();
+    const seen = await bob.page
+      .getByTestId('message')
+      .evaluateAll((nodes) => nodes.map((node) => [Number(node.getAttribute('data-seq')), node.querySelector('[data-testid="message-text"]')?.textContent]));
+    assert.deepEqual(seen, [
+      [1, 'before the drop'],
+      [2, 'missed one'],
+      [3, 'missed two'],
+      [4, 'typed while offline'],
+    ]);
+    assert.deepEqual([...alice.pageErrors, ...bob.pageErrors], [], 'no script errors in either page');
+  } catch (error) {
+    await screenshot(bob.page, 'failure-resume-bob').catch(() => undefined);
     throw error;
   } finally {
     await alice.context.close();

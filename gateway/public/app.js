@@ -434,8 +434,10 @@ function el(tag, props = {}, ...children) {
 }
 
 function setConn(conn) {
+  const wasOnline = state.conn === 'online';
   state.conn = conn;
   renderConn();
+  if (wasOnline !== (conn === 'online')) renderMessages(); // pending lines say "sending" or "queued"
 }
 
 function render() {
@@ -546,7 +548,8 @@ function renderMessages({ toBottom = false, keepAnchor = false } = {}) {
     take(`s${seq}${m.local ? 'l' : ''}`, () => messageNode(m, 'confirmed'));
   }
   for (const p of room.pending.values()) {
-    take(`p${p.clientMsgId}${p.status}`, () => messageNode({ sender: state.session.user, text: p.text, ts: Date.now() }, p.status, p, room));
+    const queued = p.status === 'pending' && state.conn !== 'online';
+    take(`p${p.clientMsgId}${p.status}${queued}`, () => messageNode({ sender: state.session.user, text: p.text, ts: Date.now() }, queued ? 'queued' : p.status, p, room));
   }
   room.nodes = used;
   reconcile(list, nodes);
@@ -566,7 +569,7 @@ function reconcile(list, nodes) {
 
 function messageNode(m, status, pending, room) {
   const mine = m.sender === state.session?.user;
-  const statusText = { confirmed: mine ? '✓' : '', pending: 'sending…', failed: 'not sent' }[status];
+  const statusText = { confirmed: mine ? '✓' : '', pending: 'sending…', queued: 'queued', failed: 'not sent' }[status];
   return el(
     'li',
     { class: `msg ${mine ? 'mine' : ''} ${status}`, 'data-testid': 'message', 'data-status': status, 'data-seq': m.seq, 'data-sender': m.sender },
