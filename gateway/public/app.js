@@ -545,7 +545,7 @@ function renderMessages({ toBottom = false, keepAnchor = false } = {}) {
   };
   for (const seq of [...room.messages.keys()].sort((a, b) => a - b)) {
     const m = room.messages.get(seq);
-    take(`s${seq}${m.local ? 'l' : ''}`, () => messageNode(m, 'confirmed'));
+    take(`s${seq}`, () => messageNode(m, 'confirmed')); // our ack's copy and the push look the same
   }
   for (const p of room.pending.values()) {
     const queued = p.status === 'pending' && state.conn !== 'online';
