@@ -30,6 +30,11 @@ export class BatchProcessor {
 
   constructor(private readonly options: BatchProcessorOptions) {}
 
+  /** True from a failed database write until the next successful one (readiness). */
+  get failing(): boolean {
+    return this.retryPauseMs > 0;
+  }
+
   /** Batches queued or being written. */
   get backlog(): number {
     return this.queue.length + (this.running ? 1 : 0);

@@ -53,6 +53,12 @@ export class BatchWriter {
 
   private async sortOut(batch: readonly QueuedMessage[], error: MongoBulkWriteError): Promise<WriteOutcome> {
     const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+    // The driver also reports a network failure as a MongoBulkWriteError, with no write errors
+    // and nothing inserted. Only a complete account (every document either inserted or in
+    // writeErrors) says which ones are in the database; otherwise assume none and redeliver all.
+    if (writeErrors.length === 0 || error.insertedCount + writeErrors.length !== batch.length) {
+      return { stored: [], conflicts: [], failed: batch.map((_, i) => i), error };
+    }
     const duplicates = new Set<number>();
     const failed: number[] = [];
     for (const writeError of writeErrors) {

@@ -1,4 +1,4 @@
-import { MongoClient } from 'mongodb';
+import { MongoClient, type MongoClientOptions } from 'mongodb';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { consumerName, streamName, subjects } from '@chorus/shared/bus/names';
@@ -41,6 +41,8 @@ export interface MessageServiceConfig {
   statsIntervalMs?: number;
   /** Messages the JetStream client pulls ahead (default: 2 x batch size, 256..5000). */
   consumeBufferSize?: number;
+  /** Extra MongoDB driver options (override the defaults below). */
+  mongoOptions?: MongoClientOptions;
   /** Called after every processed batch (tests observe batch sizes). */
   onBatch?: (info: { size: number; processed: number; durationMs: number }) => void;
 }
@@ -73,10 +75,27 @@ export async function startMessageService(config: MessageServiceConfig): Promise
     cleanups.length = 0;
   };
 
+  // Flags read by /readyz; the health server starts first so liveness answers while we wait for
+  // NATS or MongoDB at start-up (not ready, but not restarted either).
+  let natsConnected = false;
+  let mongoHealthy = false;
+  let consuming = false;
+  let isClosed = (): boolean => false;
+  let writesFailing = (): boolean => false;
+  const ready = () => consuming && natsConnected && mongoHealthy && !writesFailing() && !isClosed();
+
   try {
+    let health: HealthServer | undefined;
+    if (config.healthPort) {
+      health = await startHealthServer({ port: config.healthPort, host: config.healthHost ?? '127.0.0.1', ready });
+      const server = health;
+      cleanups.push(() => server.close());
+    }
+
     const nc = await connectNats(config.natsUrl, config.name ?? 'message-service');
     cleanups.push(() => nc.drain());
-    let natsConnected = true;
+    natsConnected = true;
+    isClosed = () => nc.isClosed();
     void (async () => {
       for await (const status of nc.status()) {
         if (status.type === 'disconnect') natsConnected = false;
@@ -84,12 +103,19 @@ export async function startMessageService(config: MessageServiceConfig): Promise
       }
     })();
 
-    const mongo = new MongoClient(config.mongoUri, { appName: config.name ?? 'message-service' });
+    const mongo = new MongoClient(config.mongoUri, {
+      appName: config.name ?? 'message-service',
+      // Fail a write well inside JetStream's 30 s ack_wait when the database is gone, so the
+      // batch is nak'ed by us rather than redelivered behind our back.
+      serverSelectionTimeoutMS: 10_000,
+      ...config.mongoOptions,
+    });
     await mongo.connect();
     cleanups.push(() => mongo.close());
-    let mongoHealthy = true;
-    mongo.on('serverHeartbeatFailed', () => (mongoHealthy = false));
-    mongo.on('serverHeartbeatSucceeded', () => (mongoHealthy = true));
+    mongoHealthy = true;
+    // The driver marks the server unknown on a failed operation or heartbeat, and writable again
+    // once it answers: readiness follows that.
+    mongo.on('topologyDescriptionChanged', (event) => (mongoHealthy = event.newDescription.hasDataBearingServers));
     const collections = collectionsOf(mongo.db(config.mongoDb ?? 'chorus'));
     await ensureIndexes(collections);
 
@@ -104,6 +130,7 @@ export async function startMessageService(config: MessageServiceConfig): Promise
       log,
       onBatch: config.onBatch,
     });
+    writesFailing = () => processor.failing;
     let batcher: Batcher<InboundMessage> | undefined;
     const settings = new LiveSettings(kv, log, (s) => batcher?.setLimits(s), config.defaultBatching ?? defaultBatchSettings);
     const initial = await settings.start();
@@ -113,7 +140,7 @@ export async function startMessageService(config: MessageServiceConfig): Promise
     const bufferSize = config.consumeBufferSize ?? Math.min(5_000, Math.max(256, 2 * initial.batchSize));
     const loop = new ConsumerLoop({ nc, batcher, processor, stats, log, bufferSize });
     loop.start();
-    let consuming = true;
+    consuming = true;
     cleanups.push(async () => {
       consuming = false;
       await loop.stop();
@@ -141,14 +168,6 @@ export async function startMessageService(config: MessageServiceConfig): Promise
       );
       reporter.start();
       cleanups.push(async () => reporter.stop());
-    }
-
-    const ready = () => consuming && natsConnected && mongoHealthy && !nc.isClosed();
-    let health: HealthServer | undefined;
-    if (config.healthPort) {
-      health = await startHealthServer({ port: config.healthPort, host: config.healthHost ?? '127.0.0.1', ready });
-      const server = health;
-      cleanups.push(() => server.close());
     }
 
     log.info(
