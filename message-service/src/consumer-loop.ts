@@ -57,7 +57,8 @@ export class ConsumerLoop {
     while (!this.stopping) {
       try {
         const consumer = await js.consumers.get(streamName, consumerName);
-        const messages = await consumer.consume({ max_messages: bufferSize });
+        // expires 10 s (idle heartbeats every 5 s) instead of 30 s: a lost pull is noticed sooner.
+        const messages = await consumer.consume({ max_messages: bufferSize, expires: 10_000 });
         this.messages = messages;
         if (this.stopping) messages.stop();
         void this.watchStatus(messages);
@@ -65,6 +66,7 @@ export class ConsumerLoop {
           this.receive(msg);
           if (processor.backlog >= maxBacklog) await processor.whenBacklogBelow(maxBacklog);
         }
+        if (!this.stopping) throw new Error('consume ended');
       } catch (error) {
         if (this.stopping) break;
         log.warn({ err: error }, 'consuming failed; retrying');
@@ -105,7 +107,14 @@ export class ConsumerLoop {
 
   private async watchStatus(messages: ConsumerMessages): Promise<void> {
     for await (const status of messages.status()) {
-      if (status.type === 'heartbeats_missed' || status.type === 'consumer_deleted' || status.type === 'consumer_not_found') {
+      if (status.type === 'consumer_deleted' || status.type === 'consumer_not_found' || status.type === 'stream_not_found') {
+        // The client would wait for it to come back; recreate it instead (the run loop ensures
+        // the stream and consumer, then consumes again). Unacked messages stay in the stream.
+        this.options.log.warn({ status }, 'message consumer gone; recreating it');
+        messages.stop();
+        return;
+      }
+      if (status.type === 'heartbeats_missed') {
         this.options.log.warn({ status }, 'consumer status');
       } else {
         this.options.log.debug({ status }, 'consumer status');

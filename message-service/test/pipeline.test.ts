@@ -154,6 +154,14 @@ test('a batchSize written to the KV bucket changes batch sizes without a restart
   }
 });
 
+test('a deleted consumer is recreated and consuming resumes', async () => {
+  const jsm = await jetstreamManager(nc);
+  await jsm.consumers.delete(streamName, consumerName);
+  await Promise.all(Array.from({ length: 5 }, (_, i) => enqueue(js, queued('theta', i + 1))));
+  await eventually(async () => (await stored('theta')).length === 5, 'stored after the consumer came back', 15_000);
+  assert.ok(logs.lines().some((l) => l.msg === 'message consumer gone; recreating it'));
+});
+
 test('two replicas share the queue; closing one mid-stream loses nothing and leaves nothing unacked', async () => {
   const second = await startMessageService({
     natsUrl: backends.nats.url,
