@@ -86,7 +86,7 @@ describe('helm chart renders', { timeout: 120_000 }, () => {
     assert.equal(env.CHORUS_OPERATOR_LEADER_ELECT, 'true');
     assert.equal(env.CHORUS_OPERATOR_LEASE_NAME, 'chorus-operator');
     assert.equal(env.POD_NAMESPACE, 'metadata.namespace', 'the Lease lives in the release namespace');
-    assert.equal(env.CHORUS_OPERATOR_NAMESPACE, '', 'cluster-wide by default');
+    assert.equal(env.CHORUS_OPERATOR_NAMESPACE, undefined, 'cluster-wide by default');
     assert.equal(container.livenessProbe.httpGet.path, '/healthz');
     assert.equal(container.readinessProbe.httpGet.path, '/readyz');
     assert.equal(find(objects, 'PodDisruptionBudget', 'chorus-operator').spec.minAvailable, 1);
