@@ -2,7 +2,7 @@ import type { KubeObject } from '../kube/kube-object.js';
 import { appConfigData } from './app-config.js';
 import { chorusImage, resourcesFor, type BuildContext } from './build-context.js';
 import { childMeta, labels, names, selectorLabels, shortHash } from './naming.js';
-import { containerSecurityContext, podSecurityContext, tmpMount, tmpVolume, uids } from './pod-security.js';
+import { containerSecurityContext, podSecurityContext, spreadAcrossNodes, tmpMount, tmpVolume, uids } from './pod-security.js';
 
 export const gatewayPort = 8080;
 
@@ -29,6 +29,7 @@ export function gatewayDeployment(ctx: BuildContext): KubeObject {
           annotations: { 'chorus.dev/config-hash': shortHash(appConfigData(ctx)) },
         },
         spec: {
+          affinity: spreadAcrossNodes(selectorLabels(name, 'gateway')),
           automountServiceAccountToken: false,
           securityContext: podSecurityContext(uids.chorus),
           terminationGracePeriodSeconds: 30,

@@ -17,13 +17,15 @@ function loadtestPod(ctx: BuildContext, command: string[], restartPolicy: 'Never
         imagePullPolicy: spec.imagePullPolicy,
         workingDir: '/app',
         command,
-        env: [{ name: 'CHORUS_GATEWAY_URL', value: gatewayUrl(ctx) }],
+        // The CLI's default gateway, so `kubectl exec -it deploy/<name>-loadtest -- loadtest new-year` just works.
+        env: [{ name: 'LOADTEST_GATEWAY', value: gatewayUrl(ctx) }],
         resources: resourcesFor(undefined, 'loadtest'),
         securityContext: containerSecurityContext,
-        volumeMounts: [tmpMount],
+        // Reports go to ./reports (relative to /app); the root filesystem is read-only.
+        volumeMounts: [tmpMount, { name: 'reports', mountPath: '/app/reports' }],
       },
     ],
-    volumes: [tmpVolume],
+    volumes: [tmpVolume, { name: 'reports', emptyDir: { sizeLimit: '256Mi' } }],
   };
 }
 
@@ -59,7 +61,8 @@ export function loadtestDeployment(ctx: BuildContext): KubeObject {
       selector: { matchLabels: selectorLabels(name, 'loadtest') },
       template: {
         metadata: { labels: labels(name, 'loadtest', spec.version) },
-        spec: loadtestPod(ctx, ['sleep', 'infinity'], 'Always'),
+        // Idle forever with what the image surely has (node), not a shell's `sleep infinity`.
+        spec: loadtestPod(ctx, ['node', '-e', 'setInterval(() => {}, 1 << 30)'], 'Always'),
       },
     },
   };

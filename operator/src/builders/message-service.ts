@@ -3,7 +3,7 @@ import { appConfigData } from './app-config.js';
 import { chorusImage, resourcesFor, type BuildContext } from './build-context.js';
 import { otelEnv } from './gateway.js';
 import { childMeta, labels, names, selectorLabels, shortHash } from './naming.js';
-import { containerSecurityContext, podSecurityContext, tmpMount, tmpVolume, uids } from './pod-security.js';
+import { containerSecurityContext, podSecurityContext, spreadAcrossNodes, tmpMount, tmpVolume, uids } from './pod-security.js';
 
 export const messageServiceHealthPort = 8081;
 
@@ -24,6 +24,7 @@ export function messageServiceDeployment(ctx: BuildContext): KubeObject {
           annotations: { 'chorus.dev/config-hash': shortHash({ config: appConfigData(ctx), external }) },
         },
         spec: {
+          affinity: spreadAcrossNodes(selectorLabels(name, 'message-service')),
           automountServiceAccountToken: false,
           securityContext: podSecurityContext(uids.chorus),
           // Let a worker finish its batch (write, fan out, ack) before it goes.

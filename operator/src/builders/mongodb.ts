@@ -1,7 +1,7 @@
 import type { KubeObject } from '../kube/kube-object.js';
 import { resourcesFor, serviceHost, type BuildContext } from './build-context.js';
 import { childMeta, labels, names, selectorLabels, shortHash } from './naming.js';
-import { containerSecurityContext, podSecurityContext, tmpMount, tmpVolume, uids } from './pod-security.js';
+import { containerSecurityContext, podSecurityContext, spreadAcrossNodes, tmpMount, tmpVolume, uids } from './pod-security.js';
 
 export const replicaSetName = 'rs0';
 
@@ -44,6 +44,7 @@ export function mongodbStatefulSet(ctx: BuildContext): KubeObject {
       template: {
         metadata: { labels: labels(name, 'mongodb') },
         spec: {
+          affinity: spreadAcrossNodes(selectorLabels(name, 'mongodb')),
           automountServiceAccountToken: false,
           securityContext: podSecurityContext(uids.mongodb, true),
           terminationGracePeriodSeconds: 30,

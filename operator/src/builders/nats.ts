@@ -1,7 +1,7 @@
 import type { KubeObject } from '../kube/kube-object.js';
 import { resourcesFor, serviceHost, type BuildContext } from './build-context.js';
 import { childMeta, labels, names, selectorLabels, shortHash } from './naming.js';
-import { containerSecurityContext, podSecurityContext, uids } from './pod-security.js';
+import { containerSecurityContext, podSecurityContext, spreadAcrossNodes, uids } from './pod-security.js';
 
 /** nats.conf: JetStream on file storage, monitoring on 8222, and routes when clustered. */
 export function natsConfig(ctx: BuildContext): string {
@@ -94,6 +94,7 @@ export function natsStatefulSet(ctx: BuildContext): KubeObject {
           annotations: { 'chorus.dev/config-hash': shortHash(natsConfig(ctx)) },
         },
         spec: {
+          affinity: spreadAcrossNodes(selectorLabels(name, 'nats')),
           automountServiceAccountToken: false,
           securityContext: podSecurityContext(uids.nats, true),
           terminationGracePeriodSeconds: 30,

@@ -26,3 +26,14 @@ export const uids = { chorus: 1000, nats: 1000, redis: 999, mongodb: 999 };
 
 export const tmpVolume = { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } };
 export const tmpMount = { name: 'tmp', mountPath: '/tmp' };
+
+/** Prefer one replica per node, so losing a node loses one replica (soft: small clusters still schedule). */
+export function spreadAcrossNodes(selector: Record<string, string>): Record<string, unknown> {
+  return {
+    podAntiAffinity: {
+      preferredDuringSchedulingIgnoredDuringExecution: [
+        { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: selector } } },
+      ],
+    },
+  };
+}

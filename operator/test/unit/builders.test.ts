@@ -121,7 +121,7 @@ test('ingress, service type and load tester when asked for', () => {
   const job = objects.find((o) => o.kind === 'Job' && o.metadata.name!.startsWith('c1-loadtest-')) as any;
   assert.deepEqual(job.spec.template.spec.containers[0].command, ['loadtest', 'new-year', '--gateway', 'http://c1-gateway:80', '--users', '50']);
   assert.equal(job.spec.template.spec.restartPolicy, 'Never');
-  assert.deepEqual(find(objects, 'Deployment', 'c1-loadtest').spec.template.spec.containers[0].command, ['sleep', 'infinity']);
+  assert.deepEqual(find(objects, 'Deployment', 'c1-loadtest').spec.template.spec.containers[0].command, ['node', '-e', 'setInterval(() => {}, 1 << 30)']);
 });
 
 test('a config change changes the pod template hash (rolls pods); an unrelated one does not', () => {
