@@ -1,9 +1,11 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { crdPath } from '../integration/harness.js';
+import { parse } from 'yaml';
+import { crdPath, repoRoot } from '../integration/harness.js';
 import { chartDir, ciValuesFiles, createHelm, find, podSpecs } from './helm.js';
 
 /**
@@ -11,6 +13,16 @@ import { chartDir, ciValuesFiles, createHelm, find, podSpecs } from './helm.js';
  * schema refusing bad values with a message naming the field, and what the rendered objects must
  * hold (restricted pods, least-privilege RBAC, the optional parts wired together).
  */
+/** The ClusterRole in docs/operator.md's RBAC section, as "group/resource:verb" pairs. */
+function documentedRbac(): Set<string> {
+  const doc = readFileSync(join(repoRoot, 'docs', 'operator.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('## RBAC'));
+  const block = /```yaml\n([\s\S]*?)```/.exec(section);
+  assert.ok(block, 'docs/operator.md has an RBAC yaml block');
+  const role = parse(block[1]!) as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
+  return new Set(role.rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`)))));
+}
+
 describe('helm chart renders', { timeout: 120_000 }, () => {
   const helm = createHelm();
   after(() => helm.cleanup());
@@ -104,6 +116,7 @@ describe('helm chart renders', { timeout: 120_000 }, () => {
     const expected = [
       { apiGroups: ['chorus.dev'], resources: ['chatclusters'], verbs: ['list', 'watch'] },
       { apiGroups: ['chorus.dev'], resources: ['chatclusters/status'], verbs: ['patch'] },
+      { apiGroups: ['chorus.dev'], resources: ['chatclusters/finalizers'], verbs: ['update'] },
       { apiGroups: ['apps'], resources: ['deployments', 'statefulsets'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
       { apiGroups: [''], resources: ['services', 'configmaps'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
       { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
@@ -119,6 +132,13 @@ describe('helm chart renders', { timeout: 120_000 }, () => {
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
     ]);
     for (const rule of expected) assert.ok(!rule.verbs.includes('*') && !rule.resources.includes('*'));
+    // Never more than the operator's documented needs (docs/operator.md, "RBAC").
+    const documented = documentedRbac();
+    for (const rule of [...expected, { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }]) {
+      for (const resource of rule.resources) {
+        for (const verb of rule.verbs) assert.ok(documented.has(`${rule.apiGroups[0]}/${resource}:${verb}`), `${verb} ${resource} is not in docs/operator.md`);
+      }
+    }
 
     const namespaced = await helm.template(['--set', 'rbac.namespaced=true', '--set', 'rbac.watchNamespace=team-b', '--namespace', 'ops']);
     assert.ok(!namespaced.some((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding'), 'no cluster-wide RBAC in namespaced mode');
@@ -177,5 +197,19 @@ describe('helm chart renders', { timeout: 120_000 }, () => {
     const command = find(objects, 'Pod', 'chorus-loadtest-smoke').spec.containers[0].command as string[];
     assert.equal(command[command.indexOf('--gateway') + 1], 'http://team-chat-gateway:9090');
     assert.ok(!(await helm.template()).some((o) => o.kind === 'Pod'));
+  });
+
+  test('the helm test command is accepted by the real load tester CLI (it runs, and fails only for want of a gateway)', async () => {
+    const objects = await helm.template(['--set', 'chatCluster.create=true', '--set', 'tests.loadtest.users=2', '--set', 'tests.loadtest.duration=1s']);
+    const command = [...(find(objects, 'Pod', 'chorus-loadtest-smoke').spec.containers[0].command as string[])];
+    assert.equal(command[0], 'node');
+    const out = mkdtempSync(join(tmpdir(), 'chorus-smoke-'));
+    // Same flags; only the gateway (nothing listens on port 9) and the report folder differ.
+    command[command.indexOf('--gateway') + 1] = 'http://127.0.0.1:9';
+    command[command.indexOf('--out') + 1] = out;
+    const result = spawnSync(process.execPath, command.slice(1), { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(result.status, 1, `exit 1 (SLO broken), not 2 (bad usage): ${result.stderr}`);
+    assert.match(result.stdout + result.stderr, /connection failures: 2 > 0 allowed/);
+    assert.ok(existsSync(join(out, 'report.json')), 'the report is written where the read-only pod can write');
   });
 });
