@@ -48,6 +48,7 @@ test('process CPU: utime + stime from /proc/<pid>/stat, even with spaces in the 
 const measure = (delivered: number, p50: number, p99: number): RunMeasure => ({
   ...step(100, delivered, p99),
   deliveryP50Ms: p50,
+  errorsByCode: {},
   ackP50Ms: 1,
   ackP99Ms: 2,
   expected: 1000,

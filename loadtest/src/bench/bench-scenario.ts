@@ -11,6 +11,8 @@ export interface BenchScenario {
   messageSize: number;
   /** Send-phase length of each saturation step and of the 25% / 75% runs. */
   stepSeconds: number;
+  /** Before measuring: one message per room over this many seconds (not measured). */
+  warmUpSeconds: number;
   startRate: number;
   growth: number;
   maxSteps: number;
@@ -26,6 +28,7 @@ export const defaultScenario: BenchScenario = {
   largeRoomShare: 0.02,
   messageSize: 100,
   stepSeconds: 6,
+  warmUpSeconds: 5,
   startRate: 25,
   growth: 1.6,
   maxSteps: 12,
@@ -56,6 +59,7 @@ export function stepConfig(scenario: BenchScenario, gateways: string[], rate: nu
       seed: scenario.seed,
     },
     connectConcurrency: 100,
+    joinConcurrency: 20,
     connectTimeoutMs: 20_000,
     requestTimeoutMs: 20_000,
     drainTimeoutMs: scenario.drainTimeoutMs,

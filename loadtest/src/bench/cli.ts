@@ -7,6 +7,7 @@ import { formatBenchTable } from './bench-table.js';
 import type { BenchTarget } from './bench-target.js';
 import { defaultScenario, type BenchScenario } from './bench-scenario.js';
 import { startBareTarget } from './bare-target.js';
+import { startPlatformTarget, type PlatformRow } from './platform-target.js';
 import { runRow, type RowResult } from './run-row.js';
 
 /**
@@ -56,22 +57,13 @@ const log = (line: string): void => {
 
 const started = Date.now();
 const results: RowResult[] = [];
-const platformRows = rows.filter((r) => r !== 'd');
-if (platformRows.length > 0) {
-  const { startPlatformTargets } = await import('./platform-targets.js');
-  const platform = await startPlatformTargets(log);
+for (const key of rows) {
+  // One target at a time: only one system under test shares the machine with the load tester.
+  const target: BenchTarget = key === 'd' ? await startBareTarget() : await startPlatformTarget(key as PlatformRow);
   try {
-    for (const key of platformRows) results.push(await runRow(platform.target(key as 'a' | 'b' | 'c'), scenario, log));
+    results.push(await runRow(target, scenario, log));
   } finally {
-    await platform.stop();
-  }
-}
-if (rows.includes('d')) {
-  const bare: BenchTarget = await startBareTarget();
-  try {
-    results.push(await runRow(bare, scenario, log));
-  } finally {
-    await bare.finish();
+    await target.finish();
   }
 }
 results.sort((x, y) => x.key.localeCompare(y.key));

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { runLoad } from '../run/load-run.js';
+import { LoadRun } from '../run/load-run.js';
 import type { BenchTarget } from './bench-target.js';
 import { stepConfig, type BenchScenario } from './bench-scenario.js';
 import { cpuDelta, totalCpuSeconds } from './process-cpu.js';
@@ -13,6 +13,7 @@ export interface RunMeasure extends StepResult {
   expected: number;
   delivered: number;
   /** CPU seconds of the target's processes over the send phase and drain. */
+  errorsByCode: Record<string, number>;
   cpuSeconds: number;
   keptUp: boolean;
 }
@@ -31,39 +32,75 @@ export interface RowResult {
   seconds: number;
 }
 
-async function measure(target: BenchTarget, scenario: BenchScenario, rate: number, log: (line: string) => void): Promise<RunMeasure> {
-  const runId = randomBytes(3).toString('hex');
-  let cpuBefore = new Map<number, number>();
-  let cpuAfter = new Map<number, number>();
-  const report = await runLoad(stepConfig(scenario, target.gateways, rate, runId), undefined, {
-    onSendPhaseStart: () => (cpuBefore = totalCpuSeconds(target.pids())),
-    onDrained: () => (cpuAfter = totalCpuSeconds(target.pids())),
-  });
-  if (report.connections.failed > 0) {
-    throw new Error(`${target.label}: ${report.connections.failed} connections failed: ${JSON.stringify(report.connections.failuresByCode)}`);
+/** A row's connected, joined population; each step is one measured phase over it. */
+class RowSession {
+  private cpuBefore = new Map<number, number>();
+  private cpuAfter = new Map<number, number>();
+  private readonly run: LoadRun;
+
+  constructor(
+    private readonly target: BenchTarget,
+    private readonly scenario: BenchScenario,
+    private readonly log: (line: string) => void,
+  ) {
+    const config = stepConfig(scenario, target.gateways, scenario.startRate, randomBytes(3).toString('hex'));
+    this.run = new LoadRun(config, undefined, {
+      onSendPhaseStart: () => (this.cpuBefore = totalCpuSeconds(target.pids())),
+      onDrained: () => (this.cpuAfter = totalCpuSeconds(target.pids())),
+    });
   }
-  const sendSeconds = scenario.stepSeconds;
-  const m: RunMeasure = {
-    offeredSendsPerSec: report.throughput.offeredPerSec,
-    expectedDeliveriesPerSec: report.deliveries.expected / sendSeconds,
-    deliveredPerSec: report.throughput.deliveredPerSec,
-    deliveryP50Ms: report.latency.deliveryMs.p50,
-    deliveryP99Ms: report.latency.deliveryMs.p99,
-    ackP50Ms: report.latency.ackMs.p50,
-    ackP99Ms: report.latency.ackMs.p99,
-    expected: report.deliveries.expected,
-    delivered: report.deliveries.delivered,
-    lost: report.deliveries.lost + report.deliveries.duplicates + report.deliveries.orderViolations,
-    errors: report.messages.errors,
-    cpuSeconds: cpuDelta(cpuBefore, cpuAfter),
-    keptUp: false,
-  };
-  m.keptUp = keepsUp(m, scenario.rules);
-  log(
-    `  ${target.key}: offered ${rate.toFixed(0)} sends/s -> delivered ${m.deliveredPerSec.toFixed(0)}/s of ${m.expectedDeliveriesPerSec.toFixed(0)}/s owed, ` +
-      `p50 ${m.deliveryP50Ms} ms p99 ${m.deliveryP99Ms} ms, lost ${m.lost}, errors ${m.errors}, CPU ${m.cpuSeconds.toFixed(2)} s${m.keptUp ? '' : '  (did not keep up)'}`,
-  );
-  return m;
+
+  async setup(): Promise<void> {
+    const started = performance.now();
+    await this.run.setup();
+    this.log(`  ${this.target.key}: ${this.scenario.users} users connected and joined in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+
+  async warmUp(): Promise<void> {
+    const report = await this.run.measure(this.run.warmUpPhase(this.scenario.warmUpSeconds * 1000));
+    const codes = Object.entries(report.messages.errorsByCode).map(([k, v]) => `${k}:${v}`).join(' ');
+    this.log(
+      `  ${this.target.key}: warm-up, one message in each of ${report.messages.sent} rooms: ack p99 ${report.latency.ackMs.p99} ms, ` +
+        `lost ${report.deliveries.lost}, errors ${report.messages.errors}${codes ? ` (${codes})` : ''}`,
+    );
+  }
+
+  async measure(rate: number): Promise<RunMeasure> {
+    const { scenario, target } = this;
+    const spec = this.run.schedulePhase({ ...stepConfig(scenario, target.gateways, rate, 'x').schedule }, 'steady');
+    const report = await this.run.measure(spec);
+    if (report.connections.failed > 0) {
+      throw new Error(`${target.label}: ${report.connections.failed} connections failed: ${JSON.stringify(report.connections.failuresByCode)}`);
+    }
+    const m: RunMeasure = {
+      offeredSendsPerSec: report.throughput.offeredPerSec,
+      expectedDeliveriesPerSec: report.deliveries.expected / scenario.stepSeconds,
+      deliveredPerSec: report.throughput.deliveredPerSec,
+      deliveryP50Ms: report.latency.deliveryMs.p50,
+      deliveryP99Ms: report.latency.deliveryMs.p99,
+      ackP50Ms: report.latency.ackMs.p50,
+      ackP99Ms: report.latency.ackMs.p99,
+      expected: report.deliveries.expected,
+      delivered: report.deliveries.delivered,
+      lost: report.deliveries.lost + report.deliveries.duplicates + report.deliveries.orderViolations,
+      errors: report.messages.errors + report.messages.skipped,
+      errorsByCode: report.messages.errorsByCode,
+      cpuSeconds: cpuDelta(this.cpuBefore, this.cpuAfter),
+      keptUp: false,
+    };
+    m.keptUp = keepsUp(m, scenario.rules);
+    const codes = Object.entries(m.errorsByCode).map(([k, v]) => `${k}:${v}`).join(' ');
+    this.log(
+      `  ${target.key}: offered ${rate.toFixed(0)} sends/s -> delivered ${m.deliveredPerSec.toFixed(0)}/s of ${m.expectedDeliveriesPerSec.toFixed(0)}/s owed, ` +
+        `p50 ${m.deliveryP50Ms} ms p99 ${m.deliveryP99Ms} ms, ack p99 ${m.ackP99Ms} ms, lost ${m.lost}, errors ${m.errors}${codes ? ` (${codes})` : ''}, ` +
+        `CPU ${m.cpuSeconds.toFixed(2)} s${m.keptUp ? '' : '  (did not keep up)'}`,
+    );
+    return m;
+  }
+
+  close(): Promise<void> {
+    return this.run.close();
+  }
 }
 
 /**
@@ -74,10 +111,13 @@ export async function runRow(target: BenchTarget, scenario: BenchScenario, log: 
   const started = performance.now();
   log(`${target.label}`);
   await target.prepare();
+  const session = new RowSession(target, scenario, log);
+  await session.setup();
+  await session.warmUp();
   const steps: RunMeasure[] = [];
   let rate = scenario.startRate;
   while (steps.length < scenario.maxSteps) {
-    steps.push(await measure(target, scenario, rate, log));
+    steps.push(await session.measure(rate));
     if (!shouldContinue(steps, scenario.rules)) break;
     rate *= scenario.growth;
   }
@@ -85,10 +125,10 @@ export async function runRow(target: BenchTarget, scenario: BenchScenario, log: 
   let at25: RunMeasure | undefined;
   let at75: RunMeasure | undefined;
   if (saturation) {
-    at25 = await measure(target, scenario, saturation.offeredSendsPerSec * 0.25, log);
-    at75 = await measure(target, scenario, saturation.offeredSendsPerSec * 0.75, log);
+    at25 = await session.measure(saturation.offeredSendsPerSec * 0.25);
+    at75 = await session.measure(saturation.offeredSendsPerSec * 0.75);
   }
-  await target.finish();
+  await session.close();
   const all = [...steps, ...(at25 ? [at25] : []), ...(at75 ? [at75] : [])];
   return {
     key: target.key,

@@ -23,6 +23,7 @@ export interface RawFlags {
   duration?: string;
   messageSize?: string;
   connectConcurrency?: string;
+  joinConcurrency?: string;
   connectTimeout?: string;
   requestTimeout?: string;
   drainTimeout?: string;
@@ -45,6 +46,7 @@ export const flagDefaults = {
   duration: '30s',
   messageSize: '100',
   connectConcurrency: '100',
+  joinConcurrency: '20',
   connectTimeout: '15s',
   requestTimeout: '15s',
   drainTimeout: '20s',
@@ -144,6 +146,7 @@ export function runConfigFromFlags(profile: string, raw: RawFlags, env: NodeJS.P
       seed: num('--seed', f.seed, { min: 0, integer: true }),
     },
     connectConcurrency: num('--connect-concurrency', f.connectConcurrency, { min: 1, max: 10_000, integer: true }),
+    joinConcurrency: num('--join-concurrency', f.joinConcurrency, { min: 1, max: 10_000, integer: true }),
     connectTimeoutMs: duration('--connect-timeout', f.connectTimeout),
     requestTimeoutMs: duration('--request-timeout', f.requestTimeout),
     drainTimeoutMs: duration('--drain-timeout', f.drainTimeout),

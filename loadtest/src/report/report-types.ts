@@ -40,6 +40,8 @@ export interface LoadReport {
     /** Sends skipped because the sender's socket was not open. */
     skipped: number;
     errorsByCode: Record<string, number>;
+    /** The first server message seen for each error code. */
+    errorExamples: Record<string, string>;
     errors: number;
     /** How late sends went out versus the schedule: large values mean the load tester was the bottleneck. */
     scheduleLagMs: LatencySummary;

@@ -16,6 +16,7 @@ export function formatSummary(report: LoadReport): string {
     ['connect set-up', latency(c.setupMs)],
     ['messages', `${m.sent} sent of ${m.scheduled} scheduled, ${m.acked} acked, ${m.unanswered} unanswered, ${m.skipped} skipped`],
     ['errors', `${m.errors}${codes(m.errorsByCode)}`],
+    ...Object.entries(m.errorExamples).map(([code, text]): [string, string] => [`  e.g. ${code}`, text]),
     ['send -> ack', latency(report.latency.ackMs)],
     ['send -> delivery', latency(report.latency.deliveryMs)],
     ['deliveries', `${d.delivered}/${d.expected} (loss ${d.lost}, ${(d.lossRatio * 100).toFixed(4)}%)`],

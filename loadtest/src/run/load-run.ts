@@ -4,22 +4,16 @@ import { gatewayEndpoint, type GatewayEndpoint } from '../client/gateway-url.js'
 import { LoginClient, LoginError } from '../client/login.js';
 import { decodeSentAtMs, encodeMessageText } from '../client/message-text.js';
 import { ConnectError, SimUser, type FrameSink } from '../client/sim-user.js';
-import { DeliveryTracker } from '../metrics/delivery-tracker.js';
 import { LatencyHistogram } from '../metrics/latency-histogram.js';
-import { TimeSeries } from '../metrics/time-series.js';
+import { PhaseMetrics } from '../metrics/phase-metrics.js';
 import { buildRoomPlan, type RoomPlan } from '../plan/room-plan.js';
 import { buildSchedule } from '../profiles/build-schedule.js';
-import type { Schedule } from '../profiles/schedule.js';
+import { ScheduleBuilder, type ProfileName, type ProfileOptions, type Schedule } from '../profiles/schedule.js';
 import { silentProgress, type LiveStats, type ProgressReporter } from '../progress/progress-reporter.js';
 import type { LoadReport } from '../report/report-types.js';
 import { evaluateSlo } from '../report/slo.js';
 import { forEachWithConcurrency } from './concurrency.js';
 import type { RunConfig } from './run-config.js';
-
-interface PendingSend {
-  room: number;
-  sentAtMs: number;
-}
 
 type Phase = 'connect' | 'join' | 'send' | 'drain' | 'done';
 
@@ -31,36 +25,39 @@ export interface RunHooks {
   onDrained?(): void;
 }
 
+/** What one measured phase (send + drain) covers. */
+export interface PhaseSpec {
+  schedule: Schedule;
+  durationMs: number;
+  /** Shown in the report. */
+  options: ProfileOptions;
+}
+
 /**
  * One load-test run: connect every user, build the rooms, play the schedule, wait for the
  * deliveries owed, and account for every frame. All timing is on this process's monotonic clock.
+ * `run()` does it all once; the bench calls `setup()`, then `measure()` per step, then `close()`.
  */
 export class LoadRun implements FrameSink {
   private readonly plan: RoomPlan;
-  private readonly schedule: Schedule;
   private readonly endpoints: GatewayEndpoint[];
   private readonly users: SimUser[];
   private readonly roomNames: string[];
   private readonly roomIndexByName = new Map<string, number>();
   private readonly roomMemberCount: number[];
-  private readonly tracker: DeliveryTracker;
-  private readonly pending = new Map<string, PendingSend>();
-  private readonly ackLatency = new LatencyHistogram();
-  private readonly deliveryLatency = new LatencyHistogram();
   private readonly connectLatency = new LatencyHistogram();
-  private readonly scheduleLag = new LatencyHistogram();
-  private readonly errorsByCode: Record<string, number> = {};
   private readonly connectFailures: Record<string, number> = {};
-  private series = new TimeSeries(performance.now());
+  /** Errors while setting up (joins); reported with the first phase. */
+  private readonly setupErrors: Record<string, number> = {};
+  private metrics: PhaseMetrics;
   private phase: Phase = 'connect';
   private connected = 0;
-  private dropped = 0;
-  private sent = 0;
-  private skipped = 0;
-  private acked = 0;
-  private errors = 0;
   private joinsDone = 0;
   private peakRss = 0;
+  private setupSeconds = { connect: 0, join: 0 };
+  private memoryPerUser = { rss: 0, heapUsed: 0 };
+  private measuredPhases = 0;
+  private sampler: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly config: RunConfig,
@@ -68,75 +65,117 @@ export class LoadRun implements FrameSink {
     private readonly hooks: RunHooks = {},
   ) {
     this.plan = buildRoomPlan(config.users, config.roomMix, config.largeRoomSize);
-    this.schedule = buildSchedule(config.profile, this.plan, config.schedule);
     this.endpoints = config.gateways.map(gatewayEndpoint);
     this.roomNames = this.plan.roomMembers.map((_, i) =>
       i === this.plan.largeRoom ? `lt-${config.runId}-large` : `lt-${config.runId}-${i}`,
     );
     this.roomNames.forEach((name, i) => this.roomIndexByName.set(name, i));
     this.roomMemberCount = this.plan.roomMembers.map(() => 0);
-    this.tracker = new DeliveryTracker(this.roomNames.length);
+    this.metrics = new PhaseMetrics(this.roomNames.length, performance.now());
     this.users = Array.from(
       { length: config.users },
       (_, i) => new SimUser(i, `lt${config.runId}-${i}`, i % this.endpoints.length, this),
     );
   }
 
+  /** The profile's schedule over this run's rooms, as the CLI runs it. */
+  schedulePhase(options: ProfileOptions = this.config.schedule, profile: ProfileName = this.config.profile): PhaseSpec {
+    return { schedule: buildSchedule(profile, this.plan, options), durationMs: options.durationMs, options };
+  }
+
+  /**
+   * One message in every room, spread over `durationMs`: the first message of a room takes the
+   * platform's slow path (its sequence counter is seeded from the database), so a benchmark sends
+   * these before it measures steady state.
+   */
+  warmUpPhase(durationMs: number): PhaseSpec {
+    const builder = new ScheduleBuilder();
+    const rooms = this.plan.roomMembers.length;
+    this.plan.roomMembers.forEach((members, room) => {
+      const sender = members.find((u) => this.users[u]!.roomIndexes.includes(room));
+      if (sender !== undefined) builder.add((room / rooms) * durationMs, sender, room);
+    });
+    return { schedule: builder.build(), durationMs, options: { ...this.config.schedule, durationMs, rate: rooms / (durationMs / 1000) } };
+  }
+
   async run(): Promise<LoadReport> {
-    const startedAt = new Date().toISOString();
+    const phase = this.schedulePhase();
+    try {
+      await this.setup();
+      return await this.measure(phase);
+    } finally {
+      await this.close();
+    }
+  }
+
+  /** Connects every user and joins every room. */
+  async setup(): Promise<void> {
+    this.sampler ??= setInterval(() => this.sample(), 1000);
+    const memoryBefore = process.memoryUsage();
     const t0 = performance.now();
+    await this.connectAll();
+    const tConnected = performance.now();
+    this.phase = 'join';
+    await this.joinAll();
+    for (const user of this.users) user.endSetup();
+    const memoryAfter = process.memoryUsage();
+    this.setupSeconds = { connect: (tConnected - t0) / 1000, join: (performance.now() - tConnected) / 1000 };
+    this.memoryPerUser = {
+      rss: this.connected > 0 ? Math.round((memoryAfter.rss - memoryBefore.rss) / this.connected) : 0,
+      heapUsed: this.connected > 0 ? Math.round((memoryAfter.heapUsed - memoryBefore.heapUsed) / this.connected) : 0,
+    };
+  }
+
+  /** Plays one schedule over the set-up connections, drains, and reports on that phase alone. */
+  async measure(spec: PhaseSpec): Promise<LoadReport> {
+    const startedAt = new Date().toISOString();
     const cpu0 = process.cpuUsage();
     const elu0 = performance.eventLoopUtilization();
-    const memoryBefore = process.memoryUsage();
-    const sampler = setInterval(() => this.sample(), 1000);
-    try {
-      await this.connectAll();
-      const tConnected = performance.now();
-      this.phase = 'join';
-      await this.joinAll();
-      for (const user of this.users) user.endSetup();
-      const memoryAfter = process.memoryUsage();
-      const tJoined = performance.now();
-
-      this.phase = 'send';
-      this.hooks.onSendPhaseStart?.();
-      this.series = new TimeSeries(performance.now());
-      const sendStart = performance.now();
-      await this.playSchedule();
-      const tSent = performance.now();
-
-      this.phase = 'drain';
-      await this.drain();
-      const tDrained = performance.now();
-      this.hooks.onDrained?.();
-      this.phase = 'done';
-      await this.closeAll();
-      this.sample();
-
-      const cpu = process.cpuUsage(cpu0);
-      const elu = performance.eventLoopUtilization(elu0);
-      return this.buildReport({
-        startedAt,
-        phases: {
-          connect: (tConnected - t0) / 1000,
-          join: (tJoined - tConnected) / 1000,
-          send: (tSent - tJoined) / 1000,
-          drain: (tDrained - tSent) / 1000,
-          total: (performance.now() - t0) / 1000,
-        },
-        sendStart,
-        lastActivity: tDrained,
-        memoryPerUser: {
-          rss: this.connected > 0 ? Math.round((memoryAfter.rss - memoryBefore.rss) / this.connected) : 0,
-          heapUsed: this.connected > 0 ? Math.round((memoryAfter.heapUsed - memoryBefore.heapUsed) / this.connected) : 0,
-        },
-        cpuSeconds: (cpu.user + cpu.system) / 1e6,
-        eventLoopUtilization: elu.utilization,
-      });
-    } finally {
-      clearInterval(sampler);
-      this.progress.stop();
+    const metrics = new PhaseMetrics(this.roomNames.length, performance.now());
+    if (this.measuredPhases === 0) {
+      for (const [code, n] of Object.entries(this.setupErrors)) metrics.countError(code, n);
     }
+    this.measuredPhases++;
+    // Receivers are registered per phase: each phase's tracker starts clean.
+    for (const user of this.users) {
+      user.roomSlots.length = 0;
+      for (const room of user.roomIndexes) user.roomSlots.push(metrics.tracker.addReceiver(room));
+    }
+    this.metrics = metrics;
+    this.phase = 'send';
+    this.hooks.onSendPhaseStart?.();
+    const sendStart = performance.now();
+    await this.playSchedule(spec);
+    const tSent = performance.now();
+    this.phase = 'drain';
+    await this.drain();
+    const tDrained = performance.now();
+    this.hooks.onDrained?.();
+    this.phase = 'done';
+    this.sample();
+    const cpu = process.cpuUsage(cpu0);
+    return this.buildReport(spec, {
+      startedAt,
+      phases: {
+        connect: this.setupSeconds.connect,
+        join: this.setupSeconds.join,
+        send: (tSent - sendStart) / 1000,
+        drain: (tDrained - tSent) / 1000,
+        total: this.setupSeconds.connect + this.setupSeconds.join + (tDrained - sendStart) / 1000,
+      },
+      sendStart,
+      lastActivity: tDrained,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      eventLoopUtilization: performance.eventLoopUtilization(elu0).utilization,
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.sampler) clearInterval(this.sampler);
+    this.sampler = undefined;
+    this.phase = 'done';
+    await this.closeAll();
+    this.progress.stop();
   }
 
   // ---- phases ----------------------------------------------------------------------------------
@@ -165,7 +204,7 @@ export class LoadRun implements FrameSink {
     const memberships = this.plan.roomMembers.reduce((n, m) => n + m.length, 0);
     this.progress.phase('join', memberships);
     const creators = this.plan.roomMembers.map((members) => members.find((u) => this.users[u]!.open));
-    await forEachWithConcurrency(this.plan.roomMembers, this.config.connectConcurrency, async (_members, room) => {
+    await forEachWithConcurrency(this.plan.roomMembers, this.config.joinConcurrency, async (_members, room) => {
       const creator = creators[room];
       if (creator !== undefined) await this.joinRoom(this.users[creator]!, room, true);
       this.joinsDone++;
@@ -174,7 +213,7 @@ export class LoadRun implements FrameSink {
     this.plan.roomMembers.forEach((members, room) => {
       for (const u of members) if (u !== creators[room]) rest.push([u, room]);
     });
-    await forEachWithConcurrency(rest, this.config.connectConcurrency, async ([u, room]) => {
+    await forEachWithConcurrency(rest, this.config.joinConcurrency, async ([u, room]) => {
       await this.joinRoom(this.users[u]!, room, false);
       this.joinsDone++;
     });
@@ -191,22 +230,26 @@ export class LoadRun implements FrameSink {
       }
       if (reply.type === 'joined') {
         user.roomIndexes.push(room);
-        user.roomSlots.push(this.tracker.addReceiver(room));
         this.roomMemberCount[room]!++;
       } else {
-        this.countError(reply.type === 'error' ? `join_${reply.code}` : `join_unexpected_${reply.type}`);
+        this.countSetupError(reply.type === 'error' ? `join_${reply.code}` : `join_unexpected_${reply.type}`);
       }
     } catch {
-      this.countError('join_timeout');
+      this.countSetupError('join_timeout');
     }
+  }
+
+  private countSetupError(code: string): void {
+    this.setupErrors[code] = (this.setupErrors[code] ?? 0) + 1;
   }
 
   /**
    * Plays the schedule against the clock (sends that fall due together go out in one tick), then
    * lets the send phase run to its configured end even when the last send came earlier.
    */
-  private async playSchedule(): Promise<void> {
-    const { schedule } = this;
+  private async playSchedule(spec: PhaseSpec): Promise<void> {
+    const { schedule } = spec;
+    const metrics = this.metrics;
     this.progress.phase('send', schedule.count);
     const start = performance.now();
     let next = 0;
@@ -214,7 +257,7 @@ export class LoadRun implements FrameSink {
       const tick = (): void => {
         const elapsed = performance.now() - start;
         while (next < schedule.count && schedule.atMs[next]! <= elapsed) {
-          this.scheduleLag.recordMs(elapsed - schedule.atMs[next]!);
+          metrics.scheduleLag.recordMs(elapsed - schedule.atMs[next]!);
           this.sendOne(schedule.sender[next]!, schedule.room[next]!);
           next++;
         }
@@ -223,15 +266,15 @@ export class LoadRun implements FrameSink {
       };
       tick();
     });
-    const left = this.config.schedule.durationMs - (performance.now() - start);
+    const left = spec.durationMs - (performance.now() - start);
     if (left > 0) await new Promise((r) => setTimeout(r, left));
   }
 
   private sendOne(userIndex: number, room: number): void {
+    const metrics = this.metrics;
     const user = this.users[userIndex]!;
-    const slot = user.roomIndexes.indexOf(room);
-    if (!user.open || slot < 0) {
-      this.skipped++;
+    if (!user.open || !user.roomIndexes.includes(room)) {
+      metrics.skipped++;
       return;
     }
     const clientMsgId = `m${user.index.toString(36)}.${(user.sendCounter++).toString(36)}`;
@@ -241,22 +284,26 @@ export class LoadRun implements FrameSink {
     user.sendText(
       `{"type":"send","rid":"${clientMsgId}","room":"${this.roomNames[room]}","clientMsgId":"${clientMsgId}","text":"${text}"}`,
     );
-    this.pending.set(clientMsgId, { room, sentAtMs: now });
-    this.sent++;
-    this.series.count('sent', now);
+    metrics.pending.set(clientMsgId, { room, sentAtMs: now });
+    metrics.sent++;
+    metrics.series.count('sent', now);
   }
 
   /** Waits until every send is answered and every owed delivery arrived, or the drain timeout. */
   private async drain(): Promise<void> {
+    const metrics = this.metrics;
     const deadline = performance.now() + this.config.drainTimeoutMs;
     for (;;) {
-      const { expected, delivered } = this.tracker.progress();
+      const { expected, delivered } = metrics.tracker.progress();
       this.progress.phase('drain', expected);
       this.progress.update(delivered, this.liveStats());
-      if ((this.pending.size === 0 && delivered >= expected) || performance.now() >= deadline) break;
+      if ((metrics.pending.size === 0 && delivered >= expected) || performance.now() >= deadline) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    if (this.pending.size > 0) this.countError('no_reply', this.pending.size);
+    if (metrics.pending.size > 0) {
+      metrics.countError('no_reply', metrics.pending.size);
+      metrics.pending.clear();
+    }
   }
 
   private async closeAll(): Promise<void> {
@@ -272,41 +319,42 @@ export class LoadRun implements FrameSink {
   // ---- frames ----------------------------------------------------------------------------------
 
   onFrame(user: SimUser, frame: ServerFrame, receivedAtMs: number): void {
+    const metrics = this.metrics;
     switch (frame.type) {
       case 'message': {
         const room = this.roomIndexByName.get(frame.room);
         if (room === undefined) return;
         const k = user.roomIndexes.indexOf(room);
         if (k < 0) {
-          this.countError('message_for_unjoined_room');
+          metrics.countError('message_for_unjoined_room');
           return;
         }
-        if (this.tracker.onDelivery(user.roomSlots[k]!, frame.id, frame.seq) === 'duplicate') return;
+        if (metrics.tracker.onDelivery(user.roomSlots[k]!, frame.id, frame.seq) === 'duplicate') return;
         const sentAt = decodeSentAtMs(frame.text);
         if (sentAt === undefined) {
-          this.series.count('delivered', receivedAtMs);
+          metrics.series.count('delivered', receivedAtMs);
           return;
         }
         const latency = receivedAtMs - sentAt;
-        this.deliveryLatency.recordMs(latency);
-        this.series.deliveryLatency(latency, receivedAtMs);
+        metrics.deliveryLatency.recordMs(latency);
+        metrics.series.deliveryLatency(latency, receivedAtMs);
         return;
       }
       case 'ack': {
-        const pending = this.pending.get(frame.clientMsgId);
+        const pending = metrics.pending.get(frame.clientMsgId);
         if (!pending) return;
-        this.pending.delete(frame.clientMsgId);
+        metrics.pending.delete(frame.clientMsgId);
         const latency = receivedAtMs - pending.sentAtMs;
-        this.ackLatency.recordMs(latency);
-        this.series.ackLatency(latency, receivedAtMs);
-        this.acked++;
-        this.tracker.onAck(pending.room, frame.id, this.roomMemberCount[pending.room]!);
+        metrics.ackLatency.recordMs(latency);
+        metrics.series.ackLatency(latency, receivedAtMs);
+        metrics.acked++;
+        metrics.tracker.onAck(pending.room, frame.id, this.roomMemberCount[pending.room]!);
         return;
       }
       case 'error': {
-        if (typeof frame.rid === 'string') this.pending.delete(frame.rid);
-        this.countError(frame.code);
-        this.series.count('errors', receivedAtMs);
+        if (typeof frame.rid === 'string') metrics.pending.delete(frame.rid);
+        metrics.countError(frame.code, 1, frame.message);
+        metrics.series.count('errors', receivedAtMs);
         return;
       }
       default:
@@ -316,13 +364,8 @@ export class LoadRun implements FrameSink {
 
   onClose(user: SimUser, code: number): void {
     if (user.closedByUs || this.phase === 'connect') return;
-    this.dropped++;
-    this.countError(`socket_closed_${code}`);
-  }
-
-  private countError(code: string, n = 1): void {
-    this.errorsByCode[code] = (this.errorsByCode[code] ?? 0) + n;
-    this.errors += n;
+    this.metrics.dropped++;
+    this.metrics.countError(`socket_closed_${code}`);
   }
 
   // ---- progress and report ---------------------------------------------------------------------
@@ -332,18 +375,18 @@ export class LoadRun implements FrameSink {
     const stats = this.liveStats();
     if (this.phase === 'connect') this.progress.update(this.connected + this.failedConnections(), stats);
     else if (this.phase === 'join') this.progress.update(this.joinsDone, stats);
-    else if (this.phase === 'send') this.progress.update(this.sent + this.skipped, stats);
+    else if (this.phase === 'send') this.progress.update(this.metrics.sent + this.metrics.skipped, stats);
   }
 
   private liveStats(): LiveStats {
-    const last = this.series.last();
+    const last = this.metrics.series.last();
     return {
       connected: this.connected,
       sentPerSec: last?.sent ?? 0,
       ackedPerSec: last?.acked ?? 0,
       deliveredPerSec: last?.delivered ?? 0,
       deliveryP99Ms: last?.deliveryP99 ?? 0,
-      errors: this.errors,
+      errors: this.metrics.errors,
     };
   }
 
@@ -351,19 +394,21 @@ export class LoadRun implements FrameSink {
     return Object.values(this.connectFailures).reduce((a, b) => a + b, 0);
   }
 
-  private buildReport(run: {
-    startedAt: string;
-    phases: LoadReport['phasesSeconds'];
-    sendStart: number;
-    lastActivity: number;
-    memoryPerUser: { rss: number; heapUsed: number };
-    cpuSeconds: number;
-    eventLoopUtilization: number;
-  }): LoadReport {
-    const { config } = this;
-    const totals = this.tracker.totals();
-    const series = this.series.snapshot(run.lastActivity);
-    const sendSeconds = Math.max(config.schedule.durationMs / 1000, 1e-3);
+  private buildReport(
+    spec: PhaseSpec,
+    run: {
+      startedAt: string;
+      phases: LoadReport['phasesSeconds'];
+      sendStart: number;
+      lastActivity: number;
+      cpuSeconds: number;
+      eventLoopUtilization: number;
+    },
+  ): LoadReport {
+    const { config, metrics } = this;
+    const totals = metrics.tracker.totals();
+    const series = metrics.series.snapshot(run.lastActivity);
+    const sendSeconds = Math.max(spec.durationMs / 1000, 1e-3);
     const activeSeconds = Math.max((run.lastActivity - run.sendStart) / 1000, 1e-3);
     const sizes = new Map<number, number>();
     for (const members of this.plan.roomMembers) sizes.set(members.length, (sizes.get(members.length) ?? 0) + 1);
@@ -380,7 +425,7 @@ export class LoadRun implements FrameSink {
         roomSizes: [...sizes].sort((a, b) => b[0] - a[0]).map(([size, rooms]) => ({ size, rooms })),
         largeRoomSize: config.largeRoomSize,
         messageSize: config.messageSize,
-        schedule: config.schedule,
+        schedule: spec.options,
         connectConcurrency: config.connectConcurrency,
       },
       phasesSeconds: roundAll(run.phases),
@@ -390,34 +435,35 @@ export class LoadRun implements FrameSink {
         failed: this.failedConnections(),
         failuresByCode: this.connectFailures,
         setupMs: this.connectLatency.summary(),
-        droppedDuringRun: this.dropped,
+        droppedDuringRun: metrics.dropped,
       },
       messages: {
-        scheduled: this.schedule.count,
-        sent: this.sent,
-        acked: this.acked,
-        unanswered: this.errorsByCode.no_reply ?? 0,
-        skipped: this.skipped,
-        errorsByCode: this.errorsByCode,
-        errors: this.errors,
-        scheduleLagMs: this.scheduleLag.summary(),
+        scheduled: spec.schedule.count,
+        sent: metrics.sent,
+        acked: metrics.acked,
+        unanswered: metrics.errorsByCode.no_reply ?? 0,
+        skipped: metrics.skipped,
+        errorsByCode: metrics.errorsByCode,
+        errorExamples: metrics.errorExamples,
+        errors: metrics.errors,
+        scheduleLagMs: metrics.scheduleLag.summary(),
       },
       deliveries: { ...totals, lossRatio: totals.expected > 0 ? totals.lost / totals.expected : 0 },
-      latency: { ackMs: this.ackLatency.summary(), deliveryMs: this.deliveryLatency.summary() },
+      latency: { ackMs: metrics.ackLatency.summary(), deliveryMs: metrics.deliveryLatency.summary() },
       throughput: {
-        offeredPerSec: round2(this.sent / sendSeconds),
-        ackedPerSec: round2(this.acked / sendSeconds),
+        offeredPerSec: round2(metrics.sent / sendSeconds),
+        ackedPerSec: round2(metrics.acked / sendSeconds),
         deliveredPerSec: round2(totals.delivered / activeSeconds),
         peakDeliveredPerSec: series.reduce((m, p) => Math.max(m, p.delivered), 0),
       },
       loadTester: {
         peakRssBytes: this.peakRss,
-        memoryPerUserBytes: run.memoryPerUser,
+        memoryPerUserBytes: this.memoryPerUser,
         cpuSeconds: round2(run.cpuSeconds),
         eventLoopUtilization: round2(run.eventLoopUtilization),
       },
       series,
-      histograms: { deliveryMs: this.deliveryLatency.binsForPlot(), ackMs: this.ackLatency.binsForPlot() },
+      histograms: { deliveryMs: metrics.deliveryLatency.binsForPlot(), ackMs: metrics.ackLatency.binsForPlot() },
     };
     const violations = evaluateSlo(report, config.slo);
     return { ...report, slo: { thresholds: config.slo, violations, passed: violations.length === 0 } };

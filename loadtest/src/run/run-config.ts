@@ -19,6 +19,8 @@ export interface RunConfig {
   messageSize: number;
   schedule: ProfileOptions;
   connectConcurrency: number;
+  /** create/join requests in flight at once (each is a database write on the platform). */
+  joinConcurrency: number;
   connectTimeoutMs: number;
   requestTimeoutMs: number;
   drainTimeoutMs: number;

@@ -1,0 +1,39 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPlatform } from '@chorus/local/platform';
+import type { BatchSettings } from '@chorus/shared/settings/batch-settings';
+import type { BenchTarget } from './bench-target.js';
+
+export type PlatformRow = 'a' | 'b' | 'c';
+
+const rows: Record<PlatformRow, { label: string; batching: BatchSettings | 'auto' }> = {
+  a: { label: '(a) per-message (batch size 1)', batching: { batchSize: 1, flushIntervalMs: 1 } },
+  b: { label: '(b) fixed batching 100 / 50 ms', batching: { batchSize: 100, flushIntervalMs: 50 } },
+  c: { label: '(c) autopilot (live-tuned batching)', batching: 'auto' },
+};
+
+/** Platform topology of every platform row: the local default of two gateways and two message services. */
+export const benchTopology = { gateways: 2, messageServices: 2 };
+
+/**
+ * Rows (a)-(c): a fresh local platform per row (so no row inherits another's data or backlog),
+ * differing only in batching. CPU counts every process the platform started: gateways, message
+ * services, nats-server, redis-server and FerretDB.
+ */
+export async function startPlatformTarget(key: PlatformRow): Promise<BenchTarget> {
+  const row = rows[key];
+  const dataDir = await mkdtemp(join(tmpdir(), `chorus-bench-${key}-`));
+  const platform = await startPlatform({ dataDir, ...benchTopology, batching: row.batching });
+  return {
+    key,
+    label: row.label,
+    gateways: platform.gatewayUrls,
+    pids: () => platform.processes().flatMap((p) => (p.pid === undefined ? [] : [p.pid])),
+    prepare: async () => {},
+    finish: async () => {
+      await platform.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
