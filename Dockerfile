@@ -54,8 +54,11 @@ COPY --from=build /app/operator/dist/src operator/dist/src
 COPY --from=build /app/loadtest/dist/src loadtest/dist/src
 COPY gateway/public gateway/public
 # `loadtest` on PATH (the operator's load-test pods call it so); its file starts with `#!/usr/bin/env node`.
+# Pods run with a read-only root filesystem and an emptyDir at /tmp: the load tester's default report
+# folder (reports/loadtest, relative to /app) lands there through the reports -> /tmp link.
 RUN chmod 0755 loadtest/dist/src/cli.js \
- && ln -s /app/loadtest/dist/src/cli.js /usr/local/bin/loadtest
+ && ln -s /app/loadtest/dist/src/cli.js /usr/local/bin/loadtest \
+ && ln -s /tmp /app/reports
 # The image's non-root user ("node", uid 1000); the chart and the operator run pods as this uid
 # with a read-only root filesystem (scratch space is an emptyDir at /tmp).
 USER 1000:1000

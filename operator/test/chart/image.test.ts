@@ -149,6 +149,12 @@ describe('the Chorus image (Dockerfile)', () => {
     assertImageHas('gateway/public/index.html', 'the browser client');
   });
 
+  test("the load tester's default report folder is writable under a read-only root filesystem", () => {
+    // `loadtest ...` without --out writes reports/loadtest relative to the working dir; pods mount an emptyDir at /tmp.
+    assert.ok(runs(runtime).some((r) => r.includes(`ln -s /tmp ${runtime.workdir}/reports`)), 'reports -> /tmp');
+    assert.match(readFileSync(join(repoRoot, 'loadtest', 'src', 'cli-main.ts'), 'utf8'), /'--out <dir>'[^)]*'reports\/loadtest'/, 'the CLI default is still reports/loadtest');
+  });
+
   test('CMD starts with node and names a file the image has', () => {
     const cmd = runtime.instructions.filter((i) => i.keyword === 'CMD' || i.keyword === 'ENTRYPOINT');
     assert.ok(cmd.length >= 1);
