@@ -109,6 +109,11 @@ describe('leader election and autopilot', { timeout: 120_000 }, () => {
     const other = [...operators.keys()].find((id) => id !== holder)!;
     await eventually(async () => (await metric(holder, 'chorus_operator_is_leader')) === 1, 5_000, 'leader metric');
     assert.equal(await metric(other, 'chorus_operator_is_leader'), 0);
+    // One active: only the leader reconciles.
+    await cluster.kc(['apply', '-f', '-'], 'apiVersion: chorus.dev/v1alpha1\nkind: ChatCluster\nmetadata: {name: probe}\nspec: {}\n');
+    await eventually(async () => (await metric(holder, 'chorus_operator_reconcile_total')) > 0, 10_000, 'leader reconciles');
+    assert.ok(!((await metric(other, 'chorus_operator_reconcile_total')) > 0), 'the standby must not reconcile');
+    await cluster.kc(['delete', 'chat', 'probe']);
     // The leader is ready once its caches have synced; the standby is ready to take over at once.
     for (const { port } of operators.values()) {
       await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 10_000, 'readyz');
@@ -185,5 +190,17 @@ describe('leader election and autopilot', { timeout: 120_000 }, () => {
       const c = await cr();
       return c.status.autopilot.queueDepth === 50 && c.status.autopilot.lastObservedTime !== seen;
     }, 15_000, 'autopilot running on the new leader');
+  });
+
+  test('a leader stopped gracefully (SIGTERM) releases the lease: a standby takes over at once', async () => {
+    const leader = (await lease())!.holderIdentity!;
+    await startOperator('op-c');
+    await eventually(async () => (await fetch(`http://127.0.0.1:${operators.get('op-c')!.port}/readyz`)).status === 200, 5_000, 'op-c ready');
+    const stoppedAt = Date.now();
+    await operators.get(leader)!.process.stop(); // SIGTERM: main releases the lease and exits
+    await eventually(async () => (await lease())?.holderIdentity === 'op-c', 5_000, 'op-c holds the lease');
+    const tookMs = Date.now() - stoppedAt;
+    // Without the release it would wait for the 3 s lease to expire.
+    assert.ok(tookMs < 2_500, `hand-over took ${tookMs} ms`);
   });
 });
