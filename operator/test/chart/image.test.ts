@@ -196,4 +196,18 @@ describe('the Chorus image (Dockerfile)', () => {
     assert.deepEqual(commands.get('Deployment/demo-message-service'), ['node', 'message-service/dist/src/main.js']);
     assert.ok([...commands.keys()].some((k) => k.startsWith('Job/demo-loadtest-')), 'the load-test Job');
   });
+
+  test(
+    "the idle load-tester pod tells `loadtest` where the gateway is (docs: kubectl exec deploy/<name>-loadtest -- loadtest new-year)",
+    { todo: 'operator/src/builders/loadtest.ts sets CHORUS_GATEWAY_URL; the loadtest CLI reads LOADTEST_GATEWAY' },
+    () => {
+      const cr = parse(readFileSync(examplePath, 'utf8')) as ChatCluster;
+      cr.metadata = { ...cr.metadata, namespace: 'default', uid: '00000000-0000-0000-0000-000000000000' };
+      const parsed = parseSpec(cr.spec);
+      assert.ok(parsed.ok);
+      const idle = desiredState(buildContext(cr, parsed.spec)).find((o) => o.kind === 'Deployment' && o.metadata.name === 'demo-loadtest') as any;
+      const env = Object.fromEntries(idle.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+      assert.equal(env.LOADTEST_GATEWAY, 'http://demo-gateway:8080');
+    },
+  );
 });
