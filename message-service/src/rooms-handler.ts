@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { subjects } from '@chorus/shared/bus/names';
 import type { RoomsRequest, RoomsResults } from '@chorus/shared/bus/payloads';
 import { membershipId, type Collections } from './collections.js';
+import type { QueryGate } from './query-gate.js';
 import { RpcError } from './rpc-error.js';
 
 type Op = RoomsRequest['op'];
@@ -16,6 +17,7 @@ export class RoomsHandler {
   constructor(
     private readonly collections: Collections,
     private readonly nc: NatsConnection,
+    private readonly gate: QueryGate,
   ) {}
 
   handle(request: RoomsRequest): Promise<RoomsResults[Op]> {
@@ -75,14 +77,19 @@ export class RoomsHandler {
     return { rooms: rooms.map((room, i) => ({ room, head: heads[i]! })) };
   }
 
-  /** Highest stored seq of the room, 0 when it has none. */
-  private async head(room: string): Promise<number> {
-    const [last] = await this.collections.messages
-      .find({ room }, { projection: { _id: 0, seq: 1 } })
-      .sort({ seq: -1 })
-      .limit(1)
-      .toArray();
-    return last?.seq ?? 0;
+  /**
+   * Highest stored seq of the room, 0 when it has none. Concurrent look-ups of one room share a
+   * query: a head read a moment early is harmless (receivers fill a gap from history).
+   */
+  private head(room: string): Promise<number> {
+    return this.gate.run(`head/${room}`, async () => {
+      const [last] = await this.collections.messages
+        .find({ room }, { projection: { _id: 0, seq: 1 } })
+        .sort({ seq: -1 })
+        .limit(1)
+        .toArray();
+      return last?.seq ?? 0;
+    });
   }
 
   private async requireRoom(room: string): Promise<void> {

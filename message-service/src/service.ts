@@ -18,6 +18,7 @@ import { HistoryHandler } from './history-handler.js';
 import type { InboundMessage } from './inbound-message.js';
 import { ensureIndexes } from './indexes.js';
 import { LiveSettings } from './live-settings.js';
+import { QueryGate } from './query-gate.js';
 import { RoomsHandler } from './rooms-handler.js';
 import { RpcServer } from './rpc-server.js';
 import { StatsCollector, type MessageServiceStats } from './stats.js';
@@ -41,6 +42,8 @@ export interface MessageServiceConfig {
   statsIntervalMs?: number;
   /** Messages the JetStream client pulls ahead (default: 2 x batch size, 256..5000). */
   consumeBufferSize?: number;
+  /** Distinct history/head queries run at once by this replica (default 8). */
+  maxConcurrentReads?: number;
   /** Extra MongoDB driver options (override the defaults below). */
   mongoOptions?: MongoClientOptions;
   /** Called after every processed batch (tests observe batch sizes). */
@@ -147,8 +150,10 @@ export async function startMessageService(config: MessageServiceConfig): Promise
     });
 
     const rpc = new RpcServer(nc, log);
-    const history = new HistoryHandler(collections);
-    const rooms = new RoomsHandler(collections, nc);
+    // Reads of stored messages (history pages, heads) share one gate per replica.
+    const reads = new QueryGate(config.maxConcurrentReads ?? 8);
+    const history = new HistoryHandler(collections, reads);
+    const rooms = new RoomsHandler(collections, nc, reads);
     rpc.serve(subjects.historyRpc, historyRequest, (request) => history.handle(request));
     rpc.serve(subjects.roomsRpc, roomsRequest, (request) => rooms.handle(request));
     cleanups.push(() => rpc.close());
