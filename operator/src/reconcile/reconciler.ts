@@ -8,6 +8,7 @@ import { tokenSecret } from '../builders/token-secret.js';
 import { isStatus, KubeApiError, type KubeClient } from '../kube/kube-client.js';
 import type { KubeObject } from '../kube/kube-object.js';
 import { findCondition } from './conditions.js';
+import { keepImmutableFields } from './immutable-fields.js';
 import type { EventRecorder } from './event-recorder.js';
 import { computeStatus, invalidSpecStatus, type ReconcilerStatus } from './status.js';
 
@@ -65,10 +66,14 @@ export class ChatClusterReconciler {
     const errors: string[] = [];
     const created: string[] = [];
     const restored: string[] = [];
-    for (const obj of desired) {
-      const id = `${obj.kind}/${namespace}/${obj.metadata.name}`;
+    const warnings: string[] = [];
+    for (const wanted of desired) {
+      const id = `${wanted.kind}/${namespace}/${wanted.metadata.name}`;
+      const cached = this.view.get(wanted.kind, namespace, wanted.metadata.name!);
+      const kept = keepImmutableFields(wanted, cached);
+      warnings.push(...kept.warnings);
+      const obj = kept.object;
       const hash = shortHash(obj, 16);
-      const cached = this.view.get(obj.kind, namespace, obj.metadata.name!);
       const last = this.applied.get(id);
       if (cached && last && last.hash === hash && last.resourceVersion === cached.metadata.resourceVersion) continue;
       try {
@@ -88,6 +93,7 @@ export class ChatClusterReconciler {
     if (created.length) await this.events.record(cr, 'Normal', 'Created', `created ${created.join(', ')}`);
     if (restored.length) await this.events.record(cr, 'Normal', 'Restored', `re-created ${restored.join(', ')} (deleted out of band)`);
     if (errors.length) await this.events.record(cr, 'Warning', 'ApplyFailed', errors.join('; '));
+    if (warnings.length) await this.events.record(cr, 'Warning', 'ImmutableFieldKept', warnings.join('; '));
 
     const status = computeStatus({
       generation,

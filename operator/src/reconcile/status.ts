@@ -11,7 +11,17 @@ export interface ObservedChildren {
   mongodb?: KubeObject;
 }
 
-type WorkloadStatus = { replicas?: number; readyReplicas?: number; updatedReplicas?: number };
+type WorkloadStatus = { replicas?: number; readyReplicas?: number; updatedReplicas?: number; observedGeneration?: number };
+
+/**
+ * Whether a Deployment/StatefulSet has rolled out its current spec, as `kubectl rollout status`
+ * judges it: its controller has seen the latest generation and every desired replica is updated.
+ */
+export function rolledOut(obj: KubeObject | undefined, desired: number): boolean {
+  if (!obj) return desired === 0;
+  const status = (obj.status ?? {}) as WorkloadStatus;
+  return (status.observedGeneration ?? 0) >= (obj.metadata.generation ?? 0) && (status.updatedReplicas ?? 0) >= desired;
+}
 
 function component(obj: KubeObject | undefined, desired: number, selector?: string): ComponentStatus {
   const status = (obj?.status ?? {}) as WorkloadStatus;
@@ -67,7 +77,17 @@ export function computeStatus(input: {
   const notReady = desired
     .filter(([, s, want]) => want > 0 && (s?.readyReplicas ?? 0) < want)
     .map(([name, s, want]) => `${name} ${s?.readyReplicas ?? 0}/${want}`);
+  const objects: Record<string, KubeObject | undefined> = {
+    gateway: children.gateway,
+    'message-service': children.messageService,
+    nats: children.nats,
+    redis: children.redis,
+    mongodb: children.mongodb,
+  };
+  const rolling = desired.filter(([name, , want]) => want > 0 && !rolledOut(objects[name], want)).map(([name]) => name);
+  // Ready: serving with every desired replica ready (possibly some still on the old spec).
   const ready = notReady.length === 0 && input.applyErrors.length === 0 && references.length === 0;
+  const settled = ready && rolling.length === 0;
   let conditions = input.previous ?? [];
   conditions = setCondition(
     conditions,
@@ -88,9 +108,15 @@ export function computeStatus(input: {
   );
   conditions = setCondition(
     conditions,
-    ready
+    settled
       ? { type: 'Progressing', status: 'False', reason: 'ReconcileComplete', message: `generation ${generation} is rolled out`, observedGeneration: generation }
-      : { type: 'Progressing', status: 'True', reason: 'RollingOut', message: `rolling out generation ${generation}`, observedGeneration: generation },
+      : {
+          type: 'Progressing',
+          status: 'True',
+          reason: 'RollingOut',
+          message: `rolling out generation ${generation}${rolling.length ? `: updating ${rolling.join(', ')}` : ''}`,
+          observedGeneration: generation,
+        },
     now,
   );
   conditions = setCondition(

@@ -1,13 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { kubectl } from '@chorus/local/servers/kubectl';
 import { startKubeApiServer, type RunningKubeApiServer } from '@chorus/local/servers/kube-apiserver';
-import { loadConfig } from '../../src/config.js';
-import { Operator } from '../../src/operator.js';
-import { eventually, examplePath } from '../integration/harness.js';
+import { freePort } from '@chorus/local/servers/free-port';
+import { httpReady, ManagedProcess } from '@chorus/local/servers/managed-process';
+import { eventually, examplePath, repoRoot } from '../integration/harness.js';
 import { chartDir, ciValuesFiles, createHelm, type Helm } from './helm.js';
 
 const ns = 'chorus';
@@ -24,7 +24,7 @@ describe('helm chart against a real API server', { timeout: 240_000 }, () => {
   let kube: RunningKubeApiServer;
   let helm: Helm;
   let dir: string;
-  let operator: Operator | undefined;
+  let operatorProcess: ManagedProcess | undefined;
   const kc = async (args: string[], input?: string) => {
     const result = await kubectl(kube.kubeconfigPath, args, input);
     if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
@@ -47,7 +47,7 @@ describe('helm chart against a real API server', { timeout: 240_000 }, () => {
   });
 
   after(async () => {
-    await operator?.stop();
+    await operatorProcess?.stop();
     helm?.cleanup();
     await kube?.stop();
     if (!process.env.KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true });
@@ -126,7 +126,7 @@ describe('helm chart against a real API server', { timeout: 240_000 }, () => {
     for (const [args, answer] of expectations) assert.equal(await can(sa, args), answer, `can-i ${args.join(' ')}`);
   });
 
-  test('the operator, with the chart ServiceAccount token and the chart env, reconciles the chart ChatCluster into children', async () => {
+  test('the operator, run as a process with the chart command, env and ServiceAccount token, reconciles the chart ChatCluster into children', async () => {
     // A token for the chart's ServiceAccount, as the kubelet would mount it.
     const tokenRequest = await kube.request('POST', `${core}/serviceaccounts/chorus-operator/token`, {
       apiVersion: 'authentication.k8s.io/v1',
@@ -135,23 +135,40 @@ describe('helm chart against a real API server', { timeout: 240_000 }, () => {
     });
     assert.equal(tokenRequest.status, 201, JSON.stringify(tokenRequest.body));
     const kubeconfig = kube.writeKubeconfig('chorus-operator', tokenRequest.body.status.token);
-    // The Deployment's env, as the pod would see it (fieldRefs resolved), read by the operator's own config loader.
+    // The chart's container: its command from /app (the repository root here) and its env, as the pod
+    // would see it (fieldRefs resolved). Only what a pod gets from the kubelet differs: the kubeconfig
+    // instead of the mounted token, probes on 127.0.0.1 and a free port. No NATS here, so no autopilot.
     const deployment = await get(`${apps}/deployments/chorus-operator`);
-    const fieldRefs: Record<string, string> = { 'metadata.name': 'chorus-operator-7d9f-abcde', 'metadata.namespace': ns };
+    const container = deployment.spec.template.spec.containers[0];
+    const identity = 'chorus-operator-7d9f-abcde';
+    const fieldRefs: Record<string, string> = { 'metadata.name': identity, 'metadata.namespace': ns };
     const env = Object.fromEntries(
-      deployment.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.valueFrom ? fieldRefs[e.valueFrom.fieldRef.fieldPath] : (e.value ?? '')]),
+      container.env.map((e: any) => [e.name, e.valueFrom ? fieldRefs[e.valueFrom.fieldRef.fieldPath] : (e.value ?? '')]),
     );
-    // No NATS here, so no autopilot; no fixed port for probes.
-    const config = loadConfig(['--kubeconfig', kubeconfig, '--health-port', '0', '--health-host', '127.0.0.1', '--autopilot', 'false', '--retry-period-ms', '300'], env);
-    assert.equal(config.leaderElection, true);
-    assert.equal(config.leaseNamespace, ns);
-    assert.equal(config.identity, 'chorus-operator-7d9f-abcde');
-    operator = new Operator(config);
-    await operator.start();
+    const healthPort = await freePort();
+    assert.equal(container.command[0], 'node');
+    operatorProcess = new ManagedProcess({
+      name: 'chorus-operator',
+      command: process.execPath,
+      args: container.command.slice(1),
+      cwd: repoRoot,
+      env: {
+        PATH: process.env.PATH,
+        ...env,
+        KUBECONFIG: kubeconfig,
+        CHORUS_OPERATOR_HEALTH_HOST: '127.0.0.1',
+        CHORUS_OPERATOR_HEALTH_PORT: String(healthPort),
+        CHORUS_OPERATOR_AUTOPILOT: 'false',
+        CHORUS_OPERATOR_RETRY_PERIOD_MS: '300',
+      },
+      logFile: join(dir, 'operator.log'),
+      ready: httpReady(healthPort, container.readinessProbe.httpGet.path),
+    });
+    await operatorProcess.start();
 
     const lease = await eventually(async () => {
       const l = await get(`/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/chorus-operator`);
-      return l?.spec?.holderIdentity === config.identity ? l : undefined;
+      return l?.spec?.holderIdentity === identity ? l : undefined;
     }, 15_000, 'the operator to take the Lease');
     assert.ok(lease.spec.renewTime);
 
@@ -186,12 +203,20 @@ describe('helm chart against a real API server', { timeout: 240_000 }, () => {
       return c?.status?.observedGeneration === c?.metadata.generation ? c : undefined;
     }, 15_000, 'status.observedGeneration');
     assert.equal(withStatus.status.conditions.find((c: any) => c.type === 'Degraded')?.status, 'False');
-    const events = await eventually(async () => {
+    await eventually(async () => {
       const list = (await get(`${core}/events`)).items.filter((e: any) => e.involvedObject.name === 'chat');
-      return list.some((e: any) => e.reason === 'Created') ? list : undefined;
+      return list.some((e: any) => e.reason === 'Created');
     }, 10_000, 'a Created event');
-    assert.ok(events.length >= 1);
-    for (const informer of operator.manager!.informers) assert.equal(informer.stats.errors, 0, `${informer.kind.kind} informer errors`);
+    // The operator publishes its per-kind list/watch error counts every 5 s.
+    const metrics = await eventually(async () => {
+      const text = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+      return text.includes('chorus_operator_watch_errors{') ? text : undefined;
+    }, 10_000, 'watch error gauges on /metrics');
+    assert.match(metrics, /^chorus_operator_is_leader 1$/m);
+    const watchErrors = [...metrics.matchAll(/^chorus_operator_watch_errors\{kind="(\w+)"\} (\d+)$/gm)];
+    assert.equal(watchErrors.length, 9, 'ChatCluster and the 8 child kinds');
+    for (const [, kind, count] of watchErrors) assert.equal(count, '0', `${kind} list/watch errors`);
+    assert.doesNotMatch(readFileSync(join(dir, 'operator.log'), 'utf8'), /forbidden/i);
     assert.match(await kc(['get', 'chatclusters', '-n', ns]), /chat\s+False\s+0\/3/);
   });
 
@@ -234,8 +259,11 @@ describe('helm chart against a real API server', { timeout: 240_000 }, () => {
   });
 
   test('helm uninstall removes the release but keeps the CRD and ChatClusters it did not create', async () => {
-    await operator?.stop();
-    operator = undefined;
+    // SIGTERM, as on a rolling update: the leader releases its Lease so a standby takes over at once.
+    await operatorProcess?.stop();
+    operatorProcess = undefined;
+    const lease = await get(`/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/chorus-operator`);
+    assert.equal(lease.spec.holderIdentity ?? '', '', 'the Lease was released on SIGTERM');
     // A ChatCluster made with kubectl, outside the release.
     await kc(['apply', '-n', 'default', '-f', examplePath]);
     const out = await helm.ok(['uninstall', 'chorus', '-n', ns]);

@@ -137,17 +137,23 @@ describe('operator reconciles a ChatCluster', { timeout: 180_000 }, () => {
     assert.match(table, /demo\s+False\s+0\/2\s+0\/1/);
 
     // No kubelet here: play the controllers' part and report the workloads ready.
-    const ready = async (kind: string, name: string, n: number) =>
-      cluster.kc(['patch', kind, name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { replicas: n, readyReplicas: n, updatedReplicas: n, availableReplicas: n } })]);
+    const ready = async (kind: string, name: string, n: number) => {
+      const path = `${ns}/${kind === 'deployment' ? 'deployments' : 'statefulsets'}/${name}`;
+      const generation = (await cluster.get(path)).metadata.generation;
+      const status = { observedGeneration: generation, replicas: n, readyReplicas: n, updatedReplicas: n, availableReplicas: n };
+      return cluster.kc(['patch', kind, name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
+    };
     await ready('deployment', 'demo-gateway', 2);
     await ready('deployment', 'demo-message-service', 1);
     await ready('statefulset', 'demo-nats', 3);
     await ready('statefulset', 'demo-redis', 1);
     await ready('statefulset', 'demo-mongodb', 3);
-    await eventually(async () => {
+    const settled = await eventually(async () => {
       const c = await cluster.get('/apis/chorus.dev/v1alpha1/namespaces/default/chatclusters/demo');
       return c.status.conditions.find((x: any) => x.type === 'Ready').status === 'True' && c;
     }, 10_000, 'Ready=True');
+    assert.equal(settled.status.conditions.find((x: any) => x.type === 'Progressing').status, 'False');
+    assert.match(await cluster.kc(['get', 'chat', 'demo']), /demo\s+True\s+2\/2\s+1\/1/);
     const events = await cluster.kc(['get', 'events', '--field-selector', 'involvedObject.name=demo', '-o', 'json']);
     const reasons = JSON.parse(events).items.map((e: any) => e.reason);
     assert.ok(reasons.includes('Created'), reasons.join(','));
@@ -162,6 +168,12 @@ describe('operator reconciles a ChatCluster', { timeout: 180_000 }, () => {
     }, 10_000, 'new gateway image');
     const worker = await cluster.get(`${ns}/deployments/demo-message-service`);
     assert.equal(worker.spec.template.spec.containers[0].image, 'ghcr.io/chorus-chat/chorus:0.2.0');
+    // Still serving on the old pods, but the new spec is not rolled out yet.
+    await eventually(async () => {
+      const c = await cluster.get('/apis/chorus.dev/v1alpha1/namespaces/default/chatclusters/demo');
+      const progressing = c.status.conditions.find((x: any) => x.type === 'Progressing');
+      return progressing.status === 'True' && /updating gateway, message-service/.test(progressing.message) && c.status.observedGeneration === 2;
+    }, 10_000, 'Progressing=True while the new version rolls out');
     assert.equal((await cluster.get(`${core}/configmaps/demo-config`)).data.LOG_LEVEL, 'debug');
     assert.ok(gateway.spec.template.metadata.annotations['chorus.dev/config-hash'], 'config hash rolls pods on config change');
     await eventually(async () => (await cluster.get(`${ns}/deployments/demo-loadtest`)) === undefined, 10_000, 'load-test Deployment pruned');
@@ -195,6 +207,21 @@ describe('operator reconciles a ChatCluster', { timeout: 180_000 }, () => {
     const secret = await cluster.get(`${core}/secrets/demo-token`);
     await sleep(300);
     assert.equal((await cluster.get(`${core}/secrets/demo-token`)).data.CHORUS_TOKEN_SECRET, secret.data.CHORUS_TOKEN_SECRET);
+  });
+
+  test('a storage size change keeps the StatefulSet applying and warns (claim templates are immutable)', async () => {
+    await cluster.kc(['patch', 'chat', 'demo', '--type=merge', '-p', JSON.stringify({ spec: { nats: { storageSize: '5Gi', image: 'nats:2.12.1-alpine' } } })]);
+    const sts = await eventually(async () => {
+      const s = await cluster.get(`${ns}/statefulsets/demo-nats`);
+      return s.spec.template.spec.containers[0].image === 'nats:2.12.1-alpine' && s;
+    }, 10_000, 'the other NATS changes applied');
+    assert.equal(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage, '2Gi');
+    await eventually(async () => {
+      const events = JSON.parse(await cluster.kc(['get', 'events', '--field-selector', 'involvedObject.name=demo,reason=ImmutableFieldKept', '-o', 'json'])).items;
+      return events.some((e: any) => /storage stays 2Gi \(asked for 5Gi\)/.test(e.message));
+    }, 10_000, 'ImmutableFieldKept event');
+    const cr = await cluster.get('/apis/chorus.dev/v1alpha1/namespaces/default/chatclusters/demo');
+    assert.equal(cr.status.conditions.find((x: any) => x.type === 'Degraded').status, 'False');
   });
 
   test('an invalid ChatCluster is refused by the schema with a clear message', async () => {

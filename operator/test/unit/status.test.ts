@@ -4,7 +4,12 @@ import { parseSpec } from '../../src/api/chatcluster-spec.js';
 import { computeStatus, invalidSpecStatus } from '../../src/reconcile/status.js';
 
 const spec = (parseSpec({}) as any).spec;
-const workload = (ready: number) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: {}, status: { replicas: ready, readyReplicas: ready } });
+const workload = (ready: number, updated = ready, generation = 1) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { generation },
+  status: { replicas: ready, readyReplicas: ready, updatedReplicas: updated, observedGeneration: 1 },
+});
 const input = (children: object, extra: object = {}) => ({
   generation: 3,
   previous: undefined,
@@ -54,4 +59,16 @@ test('apply errors and bad references make it Degraded', () => {
     ['Progressing', 'False', 'InvalidSpec'],
     ['Degraded', 'True', 'InvalidSpec'],
   ]);
+});
+
+test('ready but not rolled out: Ready=True, Progressing=True until every replica runs the new spec', () => {
+  const all = { gateway: workload(2), messageService: workload(1), nats: workload(1), redis: workload(1), mongodb: workload(1) };
+  const updating = computeStatus(input({ ...all, gateway: workload(2, 1) }));
+  assert.equal(cond(updating, 'Ready').status, 'True');
+  assert.equal(cond(updating, 'Progressing').status, 'True');
+  assert.match(cond(updating, 'Progressing').message, /updating gateway/);
+  // The controller has not seen the new generation yet.
+  const unseen = computeStatus(input({ ...all, messageService: workload(1, 1, 2) }));
+  assert.match(cond(unseen, 'Progressing').message, /updating message-service/);
+  assert.equal(cond(computeStatus(input(all)), 'Progressing').status, 'False');
 });
