@@ -41,7 +41,7 @@ describe('chat data path on the local platform (2 gateways, 2 message-services)'
     const seqs = acks.map((a) => (a.type === 'ack' ? a.seq : 0)).sort((a, b) => a - b);
     assert.deepEqual(seqs, Array.from({ length: total }, (_, i) => i + 1), 'acks carry gapless room seqs 1..1000');
 
-    await bob.waitFor(() => bob.messages('general').length >= total, 60_000);
+    await bob.waitForMessages('general', total);
     await new Promise((r) => setTimeout(r, 300)); // a duplicate would arrive right after
     const received = bob.messages('general');
     assert.equal(received.length, total, 'exactly once');
@@ -86,7 +86,7 @@ describe('chat data path on the local platform (2 gateways, 2 message-services)'
     for (let i = 0; i < 20; i++) await alice.request({ type: 'send', room: 'general', clientMsgId: `offline-${i}`, text: `while away ${i}` });
     bob = await ChatClient.login(platform.gatewayUrls[1]!, 'bob');
     await bob.request({ type: 'join', room: 'general', afterSeq: lastSeq });
-    await bob.waitFor(() => bob.messages('general').length >= 20);
+    await bob.waitForMessages('general', 20);
     assert.deepEqual(bob.messages('general').map((m) => m.seq), Array.from({ length: 20 }, (_, i) => lastSeq + 1 + i));
   });
 

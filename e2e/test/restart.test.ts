@@ -25,7 +25,7 @@ test('data survives a restart, and room seqs continue even when Redis lost its c
     const ack = await erin.request({ type: 'send', room: 'durable', clientMsgId: `before-${i}`, text: `before ${i}` });
     assert.equal(ack.type === 'ack' && ack.seq, i);
   }
-  await erin.waitFor(() => erin.messages('durable').length === 5);
+  await erin.waitForMessages('durable', 5);
   await erin.close();
   await platform.stop();
 

@@ -7,11 +7,13 @@ export class ChatClient {
   private nextRid = 1;
   private readonly waiters = new Map<string | number, (frame: ServerFrame) => void>();
   private listeners: (() => void)[] = [];
+  private readonly messageCounts = new Map<string, number>();
 
   private constructor(readonly user: string, readonly socket: WebSocket) {
     socket.on('message', (data) => {
       const frame = JSON.parse(String(data)) as ServerFrame;
       this.frames.push(frame);
+      if (frame.type === 'message') this.messageCounts.set(frame.room, (this.messageCounts.get(frame.room) ?? 0) + 1);
       const rid = 'rid' in frame ? frame.rid : undefined;
       if (rid !== undefined) {
         this.waiters.get(rid)?.(frame);
@@ -47,23 +49,38 @@ export class ChatClient {
     this.socket.send(data, { binary });
   }
 
-  /** Resolves when a received frame matches (checks frames already received too). */
+  /** Resolves with the first received frame that matches (frames already received count too). */
   waitFor(match: (frame: ServerFrame) => boolean, timeoutMs = 20_000): Promise<ServerFrame> {
+    const found = this.frames.find(match);
+    if (found) return Promise.resolve(found);
+    let seen = this.frames.length;
+    return this.until(() => {
+      // Only the frames that arrived since the last look: a wait stays linear in the traffic.
+      for (; seen < this.frames.length; seen++) if (match(this.frames[seen]!)) return this.frames[seen];
+      return undefined;
+    }, timeoutMs);
+  }
+
+  /** Resolves when the room has at least `count` message frames. */
+  async waitForMessages(room: string, count: number, timeoutMs = 60_000): Promise<void> {
+    await this.until(() => ((this.messageCounts.get(room) ?? 0) >= count ? true : undefined), timeoutMs);
+  }
+
+  private until<T>(check: () => T | undefined, timeoutMs: number): Promise<T> {
     return new Promise((resolve, reject) => {
-      const check = () => {
-        const found = this.frames.find(match);
-        if (!found) return false;
+      const listener = () => {
+        const result = check();
+        if (result === undefined) return;
         this.listeners = this.listeners.filter((l) => l !== listener);
         clearTimeout(timer);
-        resolve(found);
-        return true;
+        resolve(result);
       };
-      const listener = () => void check();
       const timer = setTimeout(() => {
         this.listeners = this.listeners.filter((l) => l !== listener);
-        reject(new Error(`${this.user}: no matching frame within ${timeoutMs} ms (got ${this.frames.length} frames)`));
+        reject(new Error(`${this.user}: condition not met within ${timeoutMs} ms (got ${this.frames.length} frames)`));
       }, timeoutMs);
-      if (!check()) this.listeners.push(listener);
+      this.listeners.push(listener);
+      listener();
     });
   }
 

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { SingleFlight } from '@chorus/shared/concurrency/single-flight';
 
 /**
  * Assigns per-room sequence numbers at the gateway, before the message is enqueued, so the sender's
@@ -26,6 +27,8 @@ export interface DurableHead {
 }
 
 export class RoomSequencer {
+  private readonly seeding = new SingleFlight<unknown>();
+
   constructor(
     private readonly redis: Redis,
     private readonly durableHead: DurableHead,
@@ -38,8 +41,7 @@ export class RoomSequencer {
     for (let attempt = 0; attempt < 3; attempt++) {
       const seq = Number(await this.run(room, messageId));
       if (seq > 0) return seq;
-      const head = await this.durableHead(room);
-      await this.redis.set(counterKey(room), head, 'NX');
+      await this.seeding.run(room, async () => this.redis.set(counterKey(room), await this.durableHead(room), 'NX'));
     }
     throw new Error(`could not seed the sequence counter of room ${room}`);
   }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { SingleFlight } from '@chorus/shared/concurrency/single-flight';
 import type { MessageServiceClient } from '../backend/message-service-client.js';
 
 /**
@@ -12,6 +13,8 @@ import type { MessageServiceClient } from '../backend/message-service-client.js'
  */
 export class MembershipCache {
   private readonly local = new Map<string, { members: Set<string>; expiresAt: number }>();
+  private readonly redisReads = new SingleFlight<Set<string> | undefined>();
+  private readonly databaseReads = new SingleFlight<Set<string>>();
 
   constructor(
     private readonly redis: Redis,
@@ -24,12 +27,12 @@ export class MembershipCache {
   async isMember(room: string, user: string): Promise<boolean> {
     const cached = this.local.get(room);
     if (cached && cached.expiresAt > Date.now() && cached.members.has(user)) return true;
-    const members = await this.fromRedis(room);
+    const members = await this.redisReads.run(room, () => this.fromRedis(room));
     if (members?.has(user)) {
       this.remember(room, members);
       return true;
     }
-    const fresh = await this.fromDatabase(room);
+    const fresh = await this.databaseReads.run(room, () => this.fromDatabase(room));
     return fresh.has(user);
   }
 

@@ -13,7 +13,7 @@ export interface RoomListener extends FeedListener {
 }
 
 /** Most names a pushed presence frame lists; a client asks with `presence` for a full answer. */
-const maxPushedNames = 500;
+const maxPushedNames = 100;
 
 interface RoomEntry {
   feed: RoomFeed;
