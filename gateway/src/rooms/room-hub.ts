@@ -47,9 +47,16 @@ export class RoomHub {
       this.rooms.set(room, entry);
       entry.catch(() => this.rooms.delete(room));
     }
-    const { feed } = await entry;
-    if (set.has(listener)) feed.add(listener);
-    return feed.head;
+    try {
+      const { feed } = await entry;
+      if (set.has(listener)) feed.add(listener);
+      return feed.head;
+    } catch (error) {
+      // The room could not be opened (backend down): leave nothing behind for this listener.
+      set.delete(listener);
+      if (set.size === 0 && this.listeners.get(room) === set) this.listeners.delete(room);
+      throw error;
+    }
   }
 
   async detach(room: string, listener: RoomListener): Promise<void> {
