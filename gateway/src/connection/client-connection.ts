@@ -166,7 +166,12 @@ export class ClientConnection {
     await this.detach(room);
     const attachment = new RoomAttachment(room, this, afterSeq);
     this.attachments.set(room, attachment);
-    await this.services.hub.attach(room, attachment);
+    try {
+      await this.services.hub.attach(room, attachment);
+    } catch (error) {
+      this.attachments.delete(room);
+      throw error;
+    }
     await this.services.presence.entered(room, this.user).catch(() => {});
     // The socket closed while we were attaching: onClose did not see this attachment.
     if (this.closed) await this.detach(room);
