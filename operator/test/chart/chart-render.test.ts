@@ -1,7 +1,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
@@ -25,7 +25,11 @@ function documentedRbac(): Set<string> {
 
 describe('helm chart renders', { timeout: 120_000 }, () => {
   const helm = createHelm();
-  after(() => helm.cleanup());
+  const scratch = mkdtempSync(join(tmpdir(), 'chorus-chart-render-'));
+  after(() => {
+    helm.cleanup();
+    rmSync(scratch, { recursive: true, force: true });
+  });
 
   test('the chart CRD is byte-for-byte the repository CRD', () => {
     assert.ok(readFileSync(join(chartDir, 'crds', 'chatcluster.yaml')).equals(readFileSync(crdPath)), 'charts/chorus/crds/chatcluster.yaml differs from crds/chatcluster.yaml: copy it over');
@@ -59,7 +63,7 @@ describe('helm chart renders', { timeout: 120_000 }, () => {
   }
 
   test('a bad values file is refused by the schema with a message naming the fields', async () => {
-    const bad = join(mkdtempSync(join(tmpdir(), 'chorus-values-')), 'bad-values.yaml');
+    const bad = join(scratch, 'bad-values.yaml');
     writeFileSync(bad, 'operator:\n  replicas: "two"\nrbac:\n  namespaced: yes-please\nreplicaCount: 2\n');
     const result = await helm.run(['template', 'chorus', chartDir, '-f', bad]);
     assert.notEqual(result.code, 0);
@@ -203,7 +207,7 @@ describe('helm chart renders', { timeout: 120_000 }, () => {
     const objects = await helm.template(['--set', 'chatCluster.create=true', '--set', 'tests.loadtest.users=2', '--set', 'tests.loadtest.duration=1s']);
     const command = [...(find(objects, 'Pod', 'chorus-loadtest-smoke').spec.containers[0].command as string[])];
     assert.equal(command[0], 'node');
-    const out = mkdtempSync(join(tmpdir(), 'chorus-smoke-'));
+    const out = join(scratch, 'smoke-reports');
     // Same flags; only the gateway (nothing listens on port 9) and the report folder differ.
     command[command.indexOf('--gateway') + 1] = 'http://127.0.0.1:9';
     command[command.indexOf('--out') + 1] = out;
