@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, totalmem, release } from 'node:os';
+import { cpus, loadavg, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { formatBenchTable } from './bench-table.js';
@@ -56,6 +56,7 @@ const log = (line: string): void => {
 };
 
 const started = Date.now();
+const loadBefore = loadavg()[0]!;
 const results: RowResult[] = [];
 for (const key of rows) {
   // One target at a time: only one system under test shares the machine with the load tester.
@@ -70,10 +71,12 @@ results.sort((x, y) => x.key.localeCompare(y.key));
 
 const table = formatBenchTable(results);
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GB RAM, Linux ${release()}, Node ${process.version}`;
-process.stdout.write(`\n${table}\n\nmachine: ${machine}\nbench took ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+// Other work on the machine skews every row; the 1-minute load average says how much there was.
+const load = `1-min load average ${loadBefore.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end`;
+process.stdout.write(`\n${table}\n\nmachine: ${machine}; ${load}\nbench took ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 await mkdir(opts.out, { recursive: true });
 const file = join(opts.out, 'bench.json');
-await writeFile(file, `${JSON.stringify({ machine, scenario, rows: results, table }, null, 2)}\n`);
+await writeFile(file, `${JSON.stringify({ machine, load, scenario, rows: results, table }, null, 2)}\n`);
 process.stdout.write(`bench.json: ${file}\n`);
 const lossy = results.filter((r) => r.lost > 0);
 if (lossy.length > 0) {
