@@ -49,6 +49,10 @@ export interface Platform {
   tokenSecret: string;
   /** Every process the platform started (servers and services), for CPU accounting. */
   processes(): PlatformProcess[];
+  /** Kills a service process by name (e.g. `message-service-1`) with SIGKILL, as a crash would. */
+  crash(name: string): Promise<void>;
+  /** Starts a crashed or stopped service process again and waits until it is ready. */
+  restart(name: string): Promise<void>;
   /** Writes batching settings to KV (the message-services apply them live). */
   setBatching(settings: BatchSettings): Promise<void>;
   stop(): Promise<void>;
@@ -140,6 +144,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         [startedNats.process, redis.process, (mongo as RunningMongo).process, ...services]
           .filter((p): p is ManagedProcess => p !== undefined)
           .map((p) => ({ name: p.name, pid: p.pid })),
+      crash: (name) => serviceNamed(services, name).kill(),
+      restart: (name) => serviceNamed(services, name).start(),
       setBatching: (settings) => putBatching(kv, settings),
       stop,
     };
@@ -147,6 +153,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await stop();
     throw error;
   }
+}
+
+function serviceNamed(services: ManagedProcess[], name: string): ManagedProcess {
+  const service = services.find((s) => s.name === name);
+  if (!service) throw new Error(`no service named ${name}; there are ${services.map((s) => s.name).join(', ')}`);
+  return service;
 }
 
 async function putBatching(kv: KV, settings: BatchSettings): Promise<void> {

@@ -1,5 +1,7 @@
 import type { ChatMessage } from '@chorus/shared/protocol/server-frames';
 
+const defaultGapSkipMs = 45_000;
+
 /** A local receiver of a room's messages (one socket's membership in one room). */
 export interface FeedListener {
   /** `frame` is the serialized `message` frame, built once for every receiver. */
@@ -11,7 +13,11 @@ export interface RoomFeedOptions {
   fetchAfter: (after: number) => Promise<ChatMessage[]>;
   /** How long an out-of-order message waits before the gap is looked up in history. */
   gapCheckMs?: number;
-  /** How long a gap may hold the room before it is skipped (a seq that will never be stored). */
+  /**
+   * How long a gap may hold the room before it is skipped as a seq that will never be stored.
+   * Longer than JetStream's ack_wait (30 s): a crashed worker's batch comes back after that and
+   * must still find its place, so a skip only ever passes over a number that was never acked.
+   */
   gapSkipMs?: number;
   onGapSkipped?: (from: number, to: number) => void;
   onDelivered?: (message: ChatMessage & { traceparent?: string | undefined }, listeners: number) => void;
@@ -92,7 +98,7 @@ export class RoomFeed {
       this.filling = false;
     }
     if (this.pending.size === 0) return;
-    if (Date.now() - (this.gapSince ?? Date.now()) >= (this.options.gapSkipMs ?? 10_000)) {
+    if (Date.now() - (this.gapSince ?? Date.now()) >= (this.options.gapSkipMs ?? defaultGapSkipMs)) {
       const lowest = Math.min(...this.pending.keys());
       this.options.onGapSkipped?.(this.headSeq + 1, lowest - 1);
       this.headSeq = lowest - 1;

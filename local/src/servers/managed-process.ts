@@ -90,6 +90,14 @@ export class ManagedProcess {
     return this.exited ?? Promise.resolve(null);
   }
 
+  /** Ends the process at once, as a crash would (no chance to clean up). */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await this.exited;
+  }
+
   async stop(graceMs = 5_000): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
