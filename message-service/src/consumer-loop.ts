@@ -19,8 +19,6 @@ export interface ConsumerLoopOptions {
   bufferSize: number;
 }
 
-/** Batches queued or in flight before the loop stops taking messages from the client buffer. */
-const maxBacklog = 2;
 const restartDelayMs = 1_000;
 
 /**
@@ -64,7 +62,8 @@ export class ConsumerLoop {
         void this.watchStatus(messages);
         for await (const msg of messages) {
           this.receive(msg);
-          if (processor.backlog >= maxBacklog) await processor.whenBacklogBelow(maxBacklog);
+          // Batches queued or being written beyond this: stop taking messages from the client.
+          if (processor.backlog >= processor.backlogLimit) await processor.whenBacklogBelow(processor.backlogLimit);
         }
         if (!this.stopping) throw new Error('consume ended');
       } catch (error) {

@@ -42,6 +42,8 @@ export interface MessageServiceConfig {
   statsIntervalMs?: number;
   /** Messages the JetStream client pulls ahead (default: 2 x batch size, 256..5000). */
   consumeBufferSize?: number;
+  /** insertMany calls in flight at once (default 2); fan-out and acks stay in batch order. */
+  maxInFlightWrites?: number;
   /** Distinct history/head queries run at once by this replica (default 8). */
   maxConcurrentReads?: number;
   /** Extra MongoDB driver options (override the defaults below). */
@@ -132,6 +134,7 @@ export async function startMessageService(config: MessageServiceConfig): Promise
       stats,
       log,
       onBatch: config.onBatch,
+      maxInFlightWrites: config.maxInFlightWrites,
     });
     writesFailing = () => processor.failing;
     let batcher: Batcher<InboundMessage> | undefined;
