@@ -11,6 +11,11 @@ import { eventually, examplePath, repoRoot } from '../integration/harness.js';
 import { chartDir, ciValuesFiles, createHelm, type Helm } from './helm.js';
 
 const ns = 'chorus';
+
+function restrictedNamespace(name: string) {
+  const labels = Object.fromEntries(['enforce', 'warn'].map((mode) => [`pod-security.kubernetes.io/${mode}`, 'restricted']));
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } };
+}
 const full = join(chartDir, 'ci', 'full-values.yaml');
 
 /**
@@ -54,7 +59,9 @@ describe('helm chart against a real API server', { timeout: 240_000 }, () => {
   });
 
   test('helm install creates the CRD, then the operator objects, the ChatCluster, Jaeger, Ingress and NetworkPolicies', async () => {
-    const out = await helm.ok(['install', 'chorus', chartDir, '-n', ns, '--create-namespace', '-f', full, '--timeout', '60s']);
+    // The namespace enforces the "restricted" Pod Security Standard, as docs/kubernetes.md suggests.
+    await kc(['apply', '-f', '-'], JSON.stringify(restrictedNamespace(ns)));
+    const out = await helm.ok(['install', 'chorus', chartDir, '-n', ns, '-f', full, '--timeout', '60s']);
     assert.match(out, /STATUS: deployed/);
     assert.match(out, /kubectl -n chorus get chatclusters -w/, 'NOTES.txt');
     assert.match(out, /port-forward svc\/chorus-jaeger 16686:16686/, 'NOTES.txt: the tracing UI');
@@ -92,12 +99,14 @@ describe('helm chart against a real API server', { timeout: 240_000 }, () => {
   });
 
   test('the rendered manifests of every ci values file pass kubectl apply --dry-run=server', async () => {
-    await kc(['create', 'namespace', 'dry']);
+    // Pod Security admission enforces "restricted" on Pods and warns about workload templates that break it.
+    await kc(['apply', '-f', '-'], JSON.stringify(restrictedNamespace('dry')));
     for (const file of ciValuesFiles) {
       const release = `dry-${basename(file, '-values.yaml')}`;
       const manifests = await helm.ok(['template', release, chartDir, '-n', 'dry', '-f', file]);
       const result = await kubectl(kube.kubeconfigPath, ['apply', '--dry-run=server', '-f', '-'], manifests);
       assert.equal(result.code, 0, `${basename(file)}: ${result.stderr}`);
+      assert.doesNotMatch(result.stderr, /PodSecurity/, `${basename(file)}: every pod meets the restricted standard`);
       assert.match(result.stdout, /deployment.apps\/.*-operator created \(server dry run\)/, basename(file));
       if (manifests.includes('kind: ChatCluster')) assert.match(result.stdout, /chatcluster.chorus.dev\/\S+ created \(server dry run\)/);
     }
@@ -218,6 +227,11 @@ describe('helm chart against a real API server', { timeout: 240_000 }, () => {
     for (const [, kind, count] of watchErrors) assert.equal(count, '0', `${kind} list/watch errors`);
     assert.doesNotMatch(readFileSync(join(dir, 'operator.log'), 'utf8'), /forbidden/i);
     assert.match(await kc(['get', 'chatclusters', '-n', ns]), /chat\s+False\s+0\/3/);
+    // The platform's workloads meet the namespace's "restricted" Pod Security Standard too.
+    const workloads = await kc(['get', 'deployments,statefulsets,jobs', '-n', ns, '-l', 'app.kubernetes.io/instance=chat', '-o', 'json']);
+    const replay = await kubectl(kube.kubeconfigPath, ['apply', '--dry-run=server', '--server-side', '--force-conflicts', '-f', '-'], workloads);
+    assert.equal(replay.code, 0, replay.stderr);
+    assert.doesNotMatch(replay.stderr, /PodSecurity/);
   });
 
   test('helm test creates the load-test smoke pod through the chart gateway (no kubelet here, so it cannot finish)', async () => {
