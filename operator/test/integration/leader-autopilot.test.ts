@@ -160,6 +160,14 @@ describe('leader election and autopilot', { timeout: 120_000 }, () => {
     }, 30_000, 'scale down and smaller batches');
     const settings = (await kv.get(batchingKey))?.json<{ batchSize: number }>();
     assert.equal(settings?.batchSize, calm.status.batching.batchSize);
+
+    // Fixed mode: the spec's settings go to KV as they are.
+    await cluster.kc(['patch', 'chat', 'auto', '--type=merge', '-p', JSON.stringify({ spec: { batching: { mode: 'fixed', batchSize: 77, flushIntervalMs: 33 } } })]);
+    await eventually(async () => {
+      const c = await cr();
+      return c.status.batching.mode === 'fixed' && c.status.batching.batchSize === 77 && c.status.batching.flushIntervalMs === 33;
+    }, 10_000, 'fixed settings in status');
+    assert.deepEqual((await kv.get(batchingKey))?.json(), { batchSize: 77, flushIntervalMs: 33, source: 'operator' });
   });
 
   test('when the leader dies, the standby takes over and keeps reconciling', async () => {

@@ -235,6 +235,10 @@ describe('operator reconciles a ChatCluster', { timeout: 180_000 }, () => {
     assert.match(nats.stderr, /spec.nats.replicas: Unsupported value: 2/);
     assert.match(nats.stderr, /spec.batching.mode: Unsupported value: "turbo"/);
     assert.equal(await cluster.get('/apis/chorus.dev/v1alpha1/namespaces/default/chatclusters/bad'), undefined);
+    const longName = await cluster.kubectl(['apply', '-f', '-'], `apiVersion: chorus.dev/v1alpha1\nkind: ChatCluster\nmetadata: {name: ${'x'.repeat(41)}}\nspec: {}\n`);
+    assert.match(longName.stderr, /metadata.name must start with a letter.*at most 40 characters/);
+    const digit = await cluster.kubectl(['apply', '-f', '-'], 'apiVersion: chorus.dev/v1alpha1\nkind: ChatCluster\nmetadata: {name: 1chat}\nspec: {}\n');
+    assert.match(digit.stderr, /metadata.name must start with a letter/);
   });
 
   test('what the schema cannot check (a missing external MongoDB Secret) is reported in status', async () => {
