@@ -107,6 +107,9 @@ export class Autopilot {
       if (!seen.has(key)) {
         await state.telemetry.close();
         this.clusters.delete(key);
+        const [namespace, cluster] = key.split('/') as [string, string];
+        const { backlog, desiredReplicas, batchSize, flushInterval } = this.options.metrics;
+        for (const gauge of [backlog, desiredReplicas, batchSize, flushInterval]) gauge.remove({ namespace, cluster });
       }
     }
   }
