@@ -83,6 +83,8 @@ describe('helm chart renders', { timeout: 120_000 }, () => {
       [['--set', 'tests.loadtest.duration=ten'], /\/tests\/loadtest\/duration/],
       [['--set', 'operator.replicas=3', '--set', 'operator.leaderElection.enabled=false'], /\/operator\/replicas'?: maximum: got 3, want 1/],
       [['--set', 'ingress.enabled=true'], /set chatCluster.create: true/],
+      [['--set', 'chatCluster.name=1chat'], /\/chatCluster\/name'?: '1chat' does not match pattern/],
+      [['--set', `chatCluster.name=${'c'.repeat(41)}`], /\/chatCluster\/name'?: maxLength: got 41, want 40/],
       [['--set', 'rbac.namespaced=true', '--set', 'rbac.watchNamespace=other', '--set', 'chatCluster.create=true'], /makes the operator watch only that namespace/],
     ];
     for (const [args, message] of cases) {
