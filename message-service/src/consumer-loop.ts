@@ -2,7 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { consumerName, roomFromSubject, streamName } from '@chorus/shared/bus/names';
 import { queuedMessage } from '@chorus/shared/bus/payloads';
-import { ensureMessageStream } from '@chorus/shared/bus/jetstream-setup';
+import { ensureMessageStream, type StreamSetupOptions } from '@chorus/shared/bus/jetstream-setup';
 import type { Logger } from '@chorus/shared/logging/logger';
 import type { Batcher } from './batcher.js';
 import type { BatchProcessor } from './batch-processor.js';
@@ -17,6 +17,8 @@ export interface ConsumerLoopOptions {
   log: Logger;
   /** Messages the client asks JetStream for ahead of processing. */
   bufferSize: number;
+  /** Used when the stream or consumer has to be recreated. */
+  streamOptions?: StreamSetupOptions;
 }
 
 const restartDelayMs = 1_000;
@@ -71,7 +73,7 @@ export class ConsumerLoop {
         log.warn({ err: error }, 'consuming failed; retrying');
         await new Promise((r) => setTimeout(r, restartDelayMs));
         // The stream or consumer may have been deleted (an operator reset, a test): recreate it.
-        await ensureMessageStream(nc).catch((e: unknown) => log.warn({ err: e }, 'cannot ensure the message stream'));
+        await ensureMessageStream(nc, this.options.streamOptions).catch((e: unknown) => log.warn({ err: e }, 'cannot ensure the message stream'));
       }
     }
   }

@@ -12,6 +12,8 @@ const envSchema = z.object({
   /** 0.0.0.0 in a pod so the kubelet's probes reach it. */
   HEALTH_HOST: envFields.host,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** JetStream replicas of the stream and settings bucket if this process creates them. */
+  JETSTREAM_REPLICAS: z.coerce.number().int().min(1).max(5).optional(),
   /** Connection name; replicas differ by pod name. */
   SERVICE_INSTANCE: z.string().min(1).optional(),
 });
@@ -31,6 +33,7 @@ async function main(): Promise<void> {
     healthHost: env.HEALTH_HOST,
     name: env.SERVICE_INSTANCE ? `message-service ${env.SERVICE_INSTANCE}` : 'message-service',
     logger: log,
+    ...(env.JETSTREAM_REPLICAS !== undefined && { jetstreamReplicas: env.JETSTREAM_REPLICAS }),
   });
 
   let stopping = false;

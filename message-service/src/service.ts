@@ -42,6 +42,8 @@ export interface MessageServiceConfig {
   statsIntervalMs?: number;
   /** Messages the JetStream client pulls ahead (default: 2 x batch size, 256..5000). */
   consumeBufferSize?: number;
+  /** JetStream replicas for the stream and settings bucket when this replica creates them (default 1). */
+  jetstreamReplicas?: number;
   /** insertMany calls in flight at once (default 2); fan-out and acks stay in batch order. */
   maxInFlightWrites?: number;
   /** Distinct history/head queries run at once by this replica (default 8). */
@@ -124,8 +126,9 @@ export async function startMessageService(config: MessageServiceConfig): Promise
     const collections = collectionsOf(mongo.db(config.mongoDb ?? 'chorus'));
     await ensureIndexes(collections);
 
-    await ensureMessageStream(nc);
-    const kv = await ensureSettingsBucket(nc);
+    const streamOptions = config.jetstreamReplicas !== undefined ? { replicas: config.jetstreamReplicas } : {};
+    await ensureMessageStream(nc, streamOptions);
+    const kv = await ensureSettingsBucket(nc, streamOptions);
 
     const stats = new StatsCollector();
     const processor = new BatchProcessor({
@@ -144,7 +147,7 @@ export async function startMessageService(config: MessageServiceConfig): Promise
     batcher = new Batcher<InboundMessage>(initial, (items) => processor.enqueue(items));
 
     const bufferSize = config.consumeBufferSize ?? Math.min(5_000, Math.max(256, 2 * initial.batchSize));
-    const loop = new ConsumerLoop({ nc, batcher, processor, stats, log, bufferSize });
+    const loop = new ConsumerLoop({ nc, batcher, processor, stats, log, bufferSize, streamOptions });
     loop.start();
     consuming = true;
     cleanups.push(async () => {

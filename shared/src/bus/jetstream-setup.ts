@@ -34,23 +34,49 @@ export const messageConsumerConfig = {
   deliver_policy: DeliverPolicy.All,
 } satisfies Partial<ConsumerConfig>;
 
+export interface StreamSetupOptions {
+  /**
+   * JetStream replicas of the stream (and with it the consumer) when it is created or when given
+   * explicitly; absent = keep what exists (1 for a new stream). A NATS cluster wants 3.
+   */
+  replicas?: number;
+}
+
 /**
  * Creates the message stream and the durable consumer if they are missing, and brings an existing
- * one to the config above. Idempotent: the gateway, the message-service and the operator all call
- * it at start-up, with this same config, so whichever runs first wins and the others are no-ops.
+ * one to the config above without touching anything else (an operator may have raised its
+ * replicas). Idempotent: the gateway, the message-service and the local supervisor all call it at
+ * start-up with this same config, so whichever runs first wins and the others are no-ops.
  */
-export async function ensureMessageStream(nc: NatsConnection): Promise<void> {
+export async function ensureMessageStream(nc: NatsConnection, options: StreamSetupOptions = {}): Promise<void> {
   const jsm = await jetstreamManager(nc);
+  let existing: StreamConfig | undefined;
   try {
-    await jsm.streams.info(streamName);
-    await jsm.streams.update(streamName, messageStreamConfig);
+    existing = (await jsm.streams.info(streamName)).config;
   } catch (error) {
     if (!isNotFound(error)) throw error;
+  }
+  if (!existing) {
     try {
-      await jsm.streams.add(messageStreamConfig);
+      await jsm.streams.add({ ...messageStreamConfig, num_replicas: options.replicas ?? 1 });
     } catch (addError) {
       // Another process created it between our info and add.
       if (!isAlreadyInUse(addError)) throw addError;
+    }
+  } else {
+    if (existing.retention !== messageStreamConfig.retention) {
+      // A limits or interest stream would keep or drop messages behind our back; refuse loudly.
+      throw new Error(`stream ${streamName} exists with retention ${existing.retention}, expected ${messageStreamConfig.retention}; delete it or fix it by hand`);
+    }
+    const subjectsDiffer = existing.subjects?.length !== 1 || existing.subjects[0] !== subjects.inboundAll;
+    const replicasDiffer = options.replicas !== undefined && existing.num_replicas !== options.replicas;
+    if (subjectsDiffer || existing.duplicate_window !== messageStreamConfig.duplicate_window || replicasDiffer) {
+      await jsm.streams.update(streamName, {
+        ...existing,
+        subjects: messageStreamConfig.subjects,
+        duplicate_window: messageStreamConfig.duplicate_window,
+        num_replicas: options.replicas ?? existing.num_replicas,
+      });
     }
   }
   // consumers.add with an identical config is accepted by the server; a changed updatable field
@@ -67,10 +93,10 @@ export async function ensureMessageStream(nc: NatsConnection): Promise<void> {
 }
 
 /** The KV bucket holding live settings; created if missing, opened as is when it exists. */
-export async function ensureSettingsBucket(nc: NatsConnection): Promise<KV> {
+export async function ensureSettingsBucket(nc: NatsConnection, options: StreamSetupOptions = {}): Promise<KV> {
   const kvm = new Kvm(nc);
   try {
-    return await kvm.create(settingsBucket, { history: 5 });
+    return await kvm.create(settingsBucket, { history: 5, ...(options.replicas !== undefined && { replicas: options.replicas }) });
   } catch (error) {
     // Exists with another config (e.g. a person created it with the nats CLI): use it as it is.
     if (!isAlreadyInUse(error)) throw error;
