@@ -117,7 +117,8 @@ export class ConsumerLoop {
       }
       if (status.type === 'heartbeats_missed') {
         this.options.log.warn({ status }, 'consumer status');
-      } else {
+      } else if (status.type !== 'next') {
+        // 'next' is every pull request: too chatty even for debug.
         this.options.log.debug({ status }, 'consumer status');
       }
     }
