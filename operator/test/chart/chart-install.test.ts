@@ -47,7 +47,9 @@ describe('helm chart against a real API server', { timeout: 240_000 }, () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'chorus-chart-'));
-    kube = await startKubeApiServer({ dataDir: dir });
+    // As on clusters that enforce it (e.g. OpenShift): setting blockOwnerDeletion on a child needs
+    // `update` on chatclusters/finalizers, which the chart's RBAC must grant.
+    kube = await startKubeApiServer({ dataDir: dir, extraArgs: ['--enable-admission-plugins=OwnerReferencesPermissionEnforcement'] });
     helm = createHelm(kube.kubeconfigPath);
   });
 
@@ -119,6 +121,7 @@ describe('helm chart against a real API server', { timeout: 240_000 }, () => {
     const expectations: [string[], 'yes' | 'no'][] = [
       [['watch', 'chatclusters.chorus.dev', '-A'], 'yes'],
       [['patch', 'chatclusters.chorus.dev', '--subresource=status', '-n', 'anywhere'], 'yes'],
+      [['update', 'chatclusters.chorus.dev', '--subresource=finalizers', '-n', 'anywhere'], 'yes'],
       [['patch', 'deployments.apps', '-n', 'anywhere'], 'yes'],
       [['create', 'secrets', '-n', 'anywhere'], 'yes'],
       [['create', 'events', '-n', 'anywhere'], 'yes'],
