@@ -81,7 +81,7 @@ export class ClientConnection {
         return this.sendMessage(frame);
       case 'create': {
         const result = await backend.rooms({ op: 'create', room: frame.room, user: this.user });
-        await this.services.membership.changed(frame.room, this.user, true);
+        await Promise.all([this.services.membership.created(frame.room, this.user), this.services.sequencer.created(frame.room)]);
         await this.attach(frame.room, undefined);
         return this.send({ type: 'joined', ...rid, room: frame.room, head: result.head, created: true });
       }

@@ -46,6 +46,11 @@ export class RoomSequencer {
     throw new Error(`could not seed the sequence counter of room ${room}`);
   }
 
+  /** A room created just now has no messages anywhere: its counter starts at 0 without a look-up. */
+  async created(room: string): Promise<void> {
+    await this.redis.set(counterKey(room), 0, 'NX');
+  }
+
   private run(room: string, messageId: string): Promise<unknown> {
     const redis = this.redis as Redis & { chorusAssignSeq(k1: string, k2: string, ttl: number): Promise<unknown> };
     return redis.chorusAssignSeq(counterKey(room), `msg-seq:${messageId}`, this.rememberSeconds);

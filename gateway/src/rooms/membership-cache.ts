@@ -20,7 +20,7 @@ export class MembershipCache {
     private readonly redis: Redis,
     private readonly backend: MessageServiceClient,
     private readonly localTtlMs = 30_000,
-    private readonly redisTtlSeconds = 300,
+    private readonly redisTtlSeconds = 3600,
     private readonly maxRooms = 10_000,
   ) {}
 
@@ -41,12 +41,27 @@ export class MembershipCache {
     this.local.delete(room);
   }
 
+  /** A room this gateway just created: its membership is exactly the creator, so Redis knows it at once. */
+  async created(room: string, user: string): Promise<void> {
+    this.local.delete(room);
+    const key = membersKey(room);
+    await this.redis.multi().del(key).sadd(key, emptyMarker, user).expire(key, this.redisTtlSeconds).exec();
+  }
+
   /** After this gateway changed a membership: update the shared set in place and forget locally. */
   async changed(room: string, user: string, member: boolean): Promise<void> {
     this.local.delete(room);
     const key = membersKey(room);
     // Only touch an existing set: creating a partial one would hide the other members.
-    if (member) await this.redis.eval("if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('SADD', KEYS[1], ARGV[1]) end", 1, key, user);
+    if (member) {
+      await this.redis.eval(
+        "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('SADD', KEYS[1], ARGV[1]); redis.call('EXPIRE', KEYS[1], ARGV[2]) end",
+        1,
+        key,
+        user,
+        this.redisTtlSeconds,
+      );
+    }
     else await this.redis.srem(key, user);
   }
 
@@ -62,8 +77,7 @@ export class MembershipCache {
     const { members } = await this.backend.rooms({ op: 'members', room });
     const key = membersKey(room);
     const pipeline = this.redis.multi().del(key);
-    // A marker keeps an empty room's set present, so "no members" is cached too.
-    pipeline.sadd(key, '\u0000', ...members).expire(key, this.redisTtlSeconds);
+    pipeline.sadd(key, emptyMarker, ...members).expire(key, this.redisTtlSeconds);
     await pipeline.exec();
     const set = new Set(members);
     this.remember(room, set);
@@ -77,3 +91,5 @@ export class MembershipCache {
 }
 
 const membersKey = (room: string) => `room-members:{${room}}`;
+/** Keeps a set present when a room has no members, so "nobody" is cached too. */
+const emptyMarker = '\u0000';

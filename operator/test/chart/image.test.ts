@@ -199,7 +199,6 @@ describe('the Chorus image (Dockerfile)', () => {
 
   test(
     "the idle load-tester pod tells `loadtest` where the gateway is (docs: kubectl exec deploy/<name>-loadtest -- loadtest new-year)",
-    { todo: 'operator/src/builders/loadtest.ts sets CHORUS_GATEWAY_URL; the loadtest CLI reads LOADTEST_GATEWAY' },
     () => {
       const cr = parse(readFileSync(examplePath, 'utf8')) as ChatCluster;
       cr.metadata = { ...cr.metadata, namespace: 'default', uid: '00000000-0000-0000-0000-000000000000' };
