@@ -48,7 +48,7 @@ export interface MessageServiceConfig {
   maxInFlightWrites?: number;
   /** Distinct history/head queries run at once by this replica (default 8). */
   maxConcurrentReads?: number;
-  /** Extra MongoDB driver options (override the defaults below). */
+  /** Extra MongoDB driver options; they override the service's own (serverSelectionTimeoutMS 10 s). */
   mongoOptions?: MongoClientOptions;
   /** Called after every processed batch (tests observe batch sizes). */
   onBatch?: (info: { size: number; processed: number; durationMs: number }) => void;
