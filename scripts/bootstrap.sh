@@ -46,8 +46,25 @@ go_build() { # name version module package
   rm -rf "$work"
 }
 
+ferretdb_build() { # version
+  # Not go_build: the module zip ships build/version/version.txt empty and FerretDB panics at
+  # start without it, so build from a copy of the module source with the file filled in.
+  local version="$1" dir="$cache/ferretdb-$1"
+  [ -x "$dir/ferretdb" ] && "$dir/ferretdb" --version >/dev/null 2>&1 && return 0
+  log "building ferretdb $version with go (one time, cached in $dir)"
+  local work; work="$(mktemp -d)"
+  printf 'module chorus.local/fetch-ferretdb\n\ngo 1.24\n\nrequire github.com/FerretDB/FerretDB %s\n' "$version" > "$work/go.mod"
+  (cd "$work" && GOTOOLCHAIN=local GOFLAGS=-mod=mod go mod download github.com/FerretDB/FerretDB >&2)
+  local src; src="$(cd "$work" && GOTOOLCHAIN=local GOFLAGS=-mod=mod go list -m -f '{{.Dir}}' github.com/FerretDB/FerretDB)"
+  cp -r "$src" "$work/src" && chmod -R u+w "$work/src"
+  echo "$version" > "$work/src/build/version/version.txt"
+  rm -rf "$dir.tmp" "$dir"
+  (cd "$work/src" && GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -trimpath -o "$dir.tmp/ferretdb" ./cmd/ferretdb >&2)
+  mv "$dir.tmp" "$dir"; rm -rf "$work"
+}
+
 if has nats; then go_build nats-server "$NATS_SERVER_VERSION" github.com/nats-io/nats-server/v2 github.com/nats-io/nats-server/v2; fi
-if has ferretdb; then go_build ferretdb "$FERRETDB_VERSION" github.com/FerretDB/FerretDB github.com/FerretDB/FerretDB/cmd/ferretdb; fi
+if has ferretdb; then ferretdb_build "$FERRETDB_VERSION"; fi
 if has kube; then "$root/scripts/build-kube-apiserver.sh"; fi
 
 if has npm; then

@@ -1,5 +1,8 @@
 import type { ChatMessage } from '@chorus/shared/protocol/server-frames';
 
+// Out-of-order arrival (two replicas' batches crossing) heals by itself within a batch time; a
+// history read is only for a fan-out this gateway really missed, and it is not cheap.
+const defaultGapCheckMs = 1_500;
 const defaultGapSkipMs = 45_000;
 
 /** A local receiver of a room's messages (one socket's membership in one room). */
@@ -83,7 +86,7 @@ export class RoomFeed {
       return;
     }
     this.gapSince ??= Date.now();
-    this.gapTimer ??= setTimeout(() => void this.fillGap(), this.options.gapCheckMs ?? 250);
+    this.gapTimer ??= setTimeout(() => void this.fillGap(), this.options.gapCheckMs ?? defaultGapCheckMs);
   }
 
   private async fillGap(): Promise<void> {
@@ -106,7 +109,7 @@ export class RoomFeed {
       this.drain();
       return;
     }
-    this.gapTimer ??= setTimeout(() => void this.fillGap(), this.options.gapCheckMs ?? 250);
+    this.gapTimer ??= setTimeout(() => void this.fillGap(), this.options.gapCheckMs ?? defaultGapCheckMs);
   }
 
   private emit(message: ChatMessage & { traceparent?: string | undefined }): void {
