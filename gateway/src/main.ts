@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { envFields, readEnv } from '@chorus/shared/config/env';
 import { createLogger } from '@chorus/shared/logging/logger';
 import { startTelemetry } from '@chorus/shared/telemetry/tracing';
+import { exitGracefullyOnSignals, exitOnStartFailure } from '@chorus/shared/lifecycle/graceful-shutdown';
 import { startGateway } from './gateway.js';
 
 const envSchema = z.object({
@@ -30,22 +31,10 @@ async function main(): Promise<void> {
     ...(env.MAX_FRAME_BYTES && { maxFrameBytes: env.MAX_FRAME_BYTES }),
   });
 
-  let stopping = false;
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(signal, () => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, 'shutting down');
-      void gateway
-        .close()
-        .then(() => telemetry.shutdown())
-        .finally(() => process.exit(0));
-    });
-  }
+  exitGracefullyOnSignals(log, async () => {
+    await gateway.close();
+    await telemetry.shutdown();
+  });
 }
 
-main().catch((error: unknown) => {
-  // A bad environment or an unreachable dependency at start: one readable line, then exit 1.
-  console.error(`gateway: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+main().catch((error: unknown) => exitOnStartFailure('gateway', error));

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { envFields, readEnv } from '@chorus/shared/config/env';
 import { createLogger } from '@chorus/shared/logging/logger';
 import { startTelemetry } from '@chorus/shared/telemetry/tracing';
+import { exitGracefullyOnSignals, exitOnStartFailure } from '@chorus/shared/lifecycle/graceful-shutdown';
 import { startMessageService } from './service.js';
 
 const envSchema = z.object({
@@ -36,31 +37,10 @@ async function main(): Promise<void> {
     ...(env.JETSTREAM_REPLICAS !== undefined && { jetstreamReplicas: env.JETSTREAM_REPLICAS }),
   });
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => {
-      log.error('shutdown timed out');
-      process.exit(1);
-    }, shutdownTimeoutMs);
-    timer.unref();
-    service
-      .close()
-      .then(() => telemetry.shutdown())
-      .then(() => process.exit(0))
-      .catch((error: unknown) => {
-        log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  exitGracefullyOnSignals(log, async () => {
+    await service.close();
+    await telemetry.shutdown();
+  }, shutdownTimeoutMs);
 }
 
-main().catch((error: unknown) => {
-  // pino may not exist yet (bad env): plain stderr keeps the reason visible.
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+main().catch((error: unknown) => exitOnStartFailure('message-service', error));

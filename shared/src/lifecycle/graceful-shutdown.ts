@@ -1,0 +1,34 @@
+import type { Logger } from '../logging/logger.js';
+
+/**
+ * On SIGTERM or SIGINT: run `close` once (finish in-flight work, flush telemetry), then exit 0;
+ * exit 1 if it fails or takes longer than `timeoutMs` (Kubernetes kills the pod soon after anyway).
+ */
+export function exitGracefullyOnSignals(log: Logger, close: () => Promise<void>, timeoutMs = 20_000): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      log.error('shutdown timed out');
+      process.exit(1);
+    }, timeoutMs);
+    timer.unref();
+    close()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+/** For a service's main(): a start-up failure (bad env, unreachable dependency) as one line, exit 1. */
+export function exitOnStartFailure(service: string, error: unknown): never {
+  // pino may not exist yet (bad env): plain stderr keeps the reason visible.
+  console.error(`${service}: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
