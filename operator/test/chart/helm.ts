@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { binaries } from '@chorus/local/servers/binaries';
+import { runCommand, type CommandResult } from '@chorus/local/servers/run-command';
 import { repoRoot } from '../integration/harness.js';
 
 export const chartDir = join(repoRoot, 'charts', 'chorus');
@@ -12,11 +12,7 @@ export const ciValuesFiles = readdirSync(join(chartDir, 'ci'))
   .sort()
   .map((name) => join(chartDir, 'ci', name));
 
-export interface HelmResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type HelmResult = CommandResult;
 
 export interface Helm {
   run(args: string[]): Promise<HelmResult>;
@@ -41,16 +37,7 @@ export function createHelm(kubeconfigPath?: string): Helm {
     KUBECONFIG: kubeconfigPath ?? join(home, 'no-kubeconfig'),
   };
   for (const dir of ['cache', 'config', 'data']) mkdirSync(join(home, dir));
-  const run = (args: string[]) =>
-    new Promise<HelmResult>((resolve, reject) => {
-      const child = spawn(binaries.helm(), args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+  const run = (args: string[]): Promise<HelmResult> => runCommand(binaries.helm(), args, { env });
   const ok = async (args: string[]) => {
     const result = await run(args);
     if (result.code !== 0) throw new Error(`helm ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
