@@ -37,8 +37,17 @@ export class ManagedProcess {
 
   async start(): Promise<void> {
     const { command, args, env, cwd, logFile } = this.options;
-    const child = spawn(command, args, { env: env ?? process.env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    // stdin is a pipe that stays open while we live: our own services exit when it closes
+    // (CHORUS_EXIT_WITH_PARENT), so even a SIGKILLed parent leaves no orphans behind.
+    const child = spawn(command, args, {
+      env: { ...(env ?? process.env), CHORUS_EXIT_WITH_PARENT: '1' },
+      cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     this.child = child;
+    child.stdin?.on('error', () => {});
+    running.add(child);
+    child.once('exit', () => running.delete(child));
     let log: NodeJS.WritableStream | undefined;
     if (logFile) {
       mkdirSync(dirname(logFile), { recursive: true });
@@ -107,6 +116,12 @@ export class ManagedProcess {
     clearTimeout(killer);
   }
 }
+
+/** Every child still running; killed when this process exits, however it exits normally. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
 
 /** Readiness check: something accepts TCP connections on 127.0.0.1:port. */
 export function tcpReady(port: number): () => Promise<void> {

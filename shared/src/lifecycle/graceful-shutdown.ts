@@ -24,6 +24,12 @@ export function exitGracefullyOnSignals(log: Logger, close: () => Promise<void>,
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // Started by the local supervisor or a test: stdin is a pipe from the parent, and its end means
+  // the parent is gone (even after a SIGKILL), so shut down instead of living on as an orphan.
+  if (process.env.CHORUS_EXIT_WITH_PARENT === '1') {
+    process.stdin.on('end', () => stop('SIGTERM')).on('error', () => stop('SIGTERM'));
+    process.stdin.resume();
+  }
 }
 
 /** For a service's main(): a start-up failure (bad env, unreachable dependency) as one line, exit 1. */
