@@ -1,4 +1,5 @@
 import type { KubeObject } from '../kube/kube-object.js';
+import { dataVolumeClaim } from './data-volume-claim.js';
 import { resourcesFor, serviceHost, type BuildContext } from './build-context.js';
 import { childMeta, labels, names, selectorLabels, shortHash } from './naming.js';
 import { containerSecurityContext, podSecurityContext, spreadAcrossNodes, tmpMount, tmpVolume, uids } from './pod-security.js';
@@ -65,18 +66,7 @@ export function mongodbStatefulSet(ctx: BuildContext): KubeObject {
           volumes: [{ name: 'configdb', emptyDir: {} }, tmpVolume],
         },
       },
-      volumeClaimTemplates: [
-        {
-          apiVersion: 'v1',
-          kind: 'PersistentVolumeClaim',
-          metadata: { name: 'data' },
-          spec: {
-            accessModes: ['ReadWriteOnce'],
-            ...(spec.mongodb.storageClassName && { storageClassName: spec.mongodb.storageClassName }),
-            resources: { requests: { storage: spec.mongodb.storageSize } },
-          },
-        },
-      ],
+      volumeClaimTemplates: [dataVolumeClaim(spec.mongodb)],
     },
   };
 }

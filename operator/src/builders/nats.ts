@@ -1,4 +1,5 @@
 import type { KubeObject } from '../kube/kube-object.js';
+import { dataVolumeClaim } from './data-volume-claim.js';
 import { resourcesFor, serviceHost, type BuildContext } from './build-context.js';
 import { childMeta, labels, names, selectorLabels, shortHash } from './naming.js';
 import { containerSecurityContext, podSecurityContext, spreadAcrossNodes, uids } from './pod-security.js';
@@ -119,18 +120,7 @@ export function natsStatefulSet(ctx: BuildContext): KubeObject {
           volumes: [{ name: 'config', configMap: { name: names.natsConfig(name) } }],
         },
       },
-      volumeClaimTemplates: [
-        {
-          apiVersion: 'v1',
-          kind: 'PersistentVolumeClaim',
-          metadata: { name: 'data' },
-          spec: {
-            accessModes: ['ReadWriteOnce'],
-            ...(spec.nats.storageClassName && { storageClassName: spec.nats.storageClassName }),
-            resources: { requests: { storage: spec.nats.storageSize } },
-          },
-        },
-      ],
+      volumeClaimTemplates: [dataVolumeClaim(spec.nats)],
     },
   };
 }
