@@ -27,6 +27,7 @@ export interface RawFlags {
   connectTimeout?: string;
   requestTimeout?: string;
   drainTimeout?: string;
+  drainIdleTimeout?: string;
   seed?: string;
   runId?: string;
   sloDeliveryP99?: string;
@@ -49,7 +50,8 @@ export const flagDefaults = {
   joinConcurrency: '20',
   connectTimeout: '15s',
   requestTimeout: '15s',
-  drainTimeout: '20s',
+  drainTimeout: '60s',
+  drainIdleTimeout: '10s',
   seed: '1',
   sloDeliveryP99: '1000',
   sloAckP99: '1000',
@@ -150,6 +152,7 @@ export function runConfigFromFlags(profile: string, raw: RawFlags, env: NodeJS.P
     connectTimeoutMs: duration('--connect-timeout', f.connectTimeout),
     requestTimeoutMs: duration('--request-timeout', f.requestTimeout),
     drainTimeoutMs: duration('--drain-timeout', f.drainTimeout),
+    drainIdleTimeoutMs: duration('--drain-idle-timeout', f.drainIdleTimeout),
     runId,
     slo: {
       deliveryP99Ms: num('--slo-delivery-p99', f.sloDeliveryP99, { min: 0 }),

@@ -289,15 +289,29 @@ export class LoadRun implements FrameSink {
     metrics.series.count('sent', now);
   }
 
-  /** Waits until every send is answered and every owed delivery arrived, or the drain timeout. */
+  /**
+   * Waits until every send is answered and every owed delivery arrived. Gives up after the drain
+   * timeout, or earlier when nothing has arrived for the idle timeout: a backlog that is still
+   * moving is slow, not lost, and gets its time.
+   */
   private async drain(): Promise<void> {
     const metrics = this.metrics;
-    const deadline = performance.now() + this.config.drainTimeoutMs;
+    const start = performance.now();
+    const deadline = start + this.config.drainTimeoutMs;
+    let lastMoved = start;
+    let lastSeen = -1;
     for (;;) {
       const { expected, delivered } = metrics.tracker.progress();
+      const now = performance.now();
+      const seen = delivered + metrics.acked + metrics.errors;
+      if (seen !== lastSeen) {
+        lastSeen = seen;
+        lastMoved = now;
+      }
       this.progress.phase('drain', expected);
       this.progress.update(delivered, this.liveStats());
-      if ((metrics.pending.size === 0 && delivered >= expected) || performance.now() >= deadline) break;
+      if (metrics.pending.size === 0 && delivered >= expected) break;
+      if (now >= deadline || now - lastMoved >= this.config.drainIdleTimeoutMs) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     if (metrics.pending.size > 0) {

@@ -23,7 +23,10 @@ export interface RunConfig {
   joinConcurrency: number;
   connectTimeoutMs: number;
   requestTimeoutMs: number;
+  /** Most time the drain may take. */
   drainTimeoutMs: number;
+  /** The drain also ends when no ack, error or delivery arrived for this long. */
+  drainIdleTimeoutMs: number;
   /** Distinguishes this run's users and rooms from earlier runs' on the same platform. */
   runId: string;
   slo: SloThresholds;
