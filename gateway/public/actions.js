@@ -1,0 +1,97 @@
+// What the user can do: log in and out, open a room, send, retry, load older messages.
+// Each changes state, asks the server through the connection, and re-renders.
+import { state, persistRooms } from './client-state.js';
+import { $ } from './dom.js';
+import { newClientMsgId } from './client-msg-id.js';
+import { HISTORY_PAGE, addPending, oldestSeq } from './room-state.js';
+import { forgetSession, saveSession } from './saved-session.js';
+import { render, renderMessages, showChat, showLogin, showLoginError, toast } from './render.js';
+
+/** @param {import('./connection.js').Connection} connection */
+export function createActions(connection) {
+  async function login(name) {
+    const res = await fetch('/api/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: name }),
+    }).catch(() => null);
+    if (!res) return showLoginError('network: the gateway did not answer');
+    const body = await res.json().catch(() => null);
+    if (!res.ok || !body?.token) {
+      const err = body?.error;
+      return showLoginError(err ? `${err.code}: ${err.message}` : `http_${res.status}: login failed`);
+    }
+    state.session = { token: body.token, user: body.user };
+    saveSession(state.session);
+    showChat();
+    connection.connect();
+  }
+
+  function logout() {
+    connection.disconnect();
+    forgetSession();
+    state.session = null;
+    state.rooms.clear();
+    state.listed.clear();
+    state.active = null;
+    showLogin();
+  }
+
+  function openRoom(kind, name) {
+    if (state.rooms.has(name) && kind === 'join') return selectRoom(name);
+    if (!connection.request({ type: kind, room: name }, { room: name, select: true })) {
+      toast('offline', 'Not connected; try again when the connection is back.');
+    }
+  }
+
+  function selectRoom(name) {
+    const room = state.rooms.get(name);
+    if (!room) return openRoom('join', name);
+    state.active = name;
+    room.unread = 0;
+    persistRooms();
+    connection.request({ type: 'presence', room: name });
+    render();
+    renderMessages({ toBottom: true });
+    $('composer').focus();
+  }
+
+  function sendMessage(text) {
+    const room = state.rooms.get(state.active);
+    if (!room || text.trim() === '') return;
+    const p = addPending(room, newClientMsgId(), text);
+    transmit(room, p); // when offline it stays pending and goes out after the re-join
+    renderMessages({ toBottom: true });
+  }
+
+  function transmit(room, p) {
+    p.status = 'pending';
+    p.error = undefined;
+    connection.request({ type: 'send', room: room.name, clientMsgId: p.clientMsgId, text: p.text }, { room: room.name, clientMsgId: p.clientMsgId });
+  }
+
+  function retry(room, p) {
+    transmit(room, p);
+    renderMessages();
+  }
+
+  function discard(room, p) {
+    room.pending.delete(p.clientMsgId);
+    renderMessages();
+  }
+
+  function loadOlder() {
+    const room = state.rooms.get(state.active);
+    if (!room || room.loadingOlder || room.messages.size === 0) return;
+    if (connection.request({ type: 'history', room: room.name, before: oldestSeq(room), limit: HISTORY_PAGE }, { room: room.name, older: true })) {
+      room.loadingOlder = true;
+      renderMessages();
+    }
+  }
+
+  function leaveActive() {
+    return state.active && connection.request({ type: 'leave', room: state.active }, { room: state.active });
+  }
+
+  return { login, logout, openRoom, selectRoom, sendMessage, transmit, retry, discard, loadOlder, leaveActive };
+}

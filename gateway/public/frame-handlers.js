@@ -1,0 +1,157 @@
+// What each server frame does to state: one handler per frame type, given the request it answers
+// (matched by rid) when it is a reply. Pushes that overtake a join's reply wait here.
+import { state, persistRooms } from './client-state.js';
+import { $ } from './dom.js';
+import { HISTORY_PAGE, confirmPending, mergeHistory, newRoom, receiveMessage } from './room-state.js';
+import { render, renderMessages, renderOnline, renderRooms, toast } from './render.js';
+import { savedRooms } from './saved-session.js';
+
+/**
+ * @param {import('./connection.js').Connection} connection
+ * @param {ReturnType<typeof import('./actions.js').createActions>} actions
+ */
+export function createFrameHandlers(connection, actions) {
+  const request = (frame, meta) => connection.request(frame, meta);
+  /** Messages pushed for a room before the reply to our first join of it. */
+  const early = new Map();
+
+  const handlers = {
+    welcome(f) {
+      state.gateway = f.gateway;
+      connection.markOnline();
+      request({ type: 'rooms' });
+      for (const room of state.rooms.values()) {
+        request({ type: 'join', room: room.name, afterSeq: room.lastSeq }, { room: room.name, rejoin: true });
+      }
+      // After a page reload: join again what this tab had open (history reloads from the server).
+      const saved = state.rooms.size === 0 ? savedRooms() : { joined: [], active: null };
+      for (const name of saved.joined) request({ type: 'join', room: name }, { room: name, select: name === saved.active, restore: true });
+    },
+
+    joined(f, req) {
+      const first = !state.rooms.has(f.room);
+      const room = first ? newRoom(f.room, f.head) : state.rooms.get(f.room);
+      if (first) {
+        state.rooms.set(f.room, room);
+        for (const m of early.get(f.room) ?? []) handlers.message(m);
+        early.delete(f.room);
+      }
+      room.head = Math.max(room.head, f.head);
+      state.listed.set(f.room, Math.max(state.listed.get(f.room) ?? 0, f.head));
+      if (!room.historyLoaded) {
+        if (room.historyBefore > 1) {
+          request({ type: 'history', room: f.room, before: room.historyBefore, limit: HISTORY_PAGE }, { room: f.room });
+        } else room.historyLoaded = true;
+      }
+      // Messages typed while offline go out now; same clientMsgId, so the server drops duplicates.
+      for (const p of room.pending.values()) if (p.status === 'pending') actions.transmit(room, p);
+      if (req?.select || (state.active === null && !req?.rejoin)) {
+        actions.selectRoom(f.room);
+        $('room-input').value = '';
+      } else if (state.active === f.room) request({ type: 'presence', room: f.room });
+      persistRooms();
+      renderRooms();
+    },
+
+    left(f) {
+      state.rooms.delete(f.room);
+      if (state.active === f.room) state.active = null;
+      persistRooms();
+      render();
+    },
+
+    message(f) {
+      const room = state.rooms.get(f.room);
+      if (!room) {
+        // A push can overtake the `joined` reply of our first join; keep it for the join to replay.
+        if (joining(f.room)) early.set(f.room, [...(early.get(f.room) ?? []), f]);
+        return;
+      }
+      const received = receiveMessage(room, f);
+      if (!received) return;
+      if (received.gapAfter !== null) {
+        const after = received.gapAfter;
+        request({ type: 'history', room: f.room, after, limit: Math.min(200, f.seq - after - 1) }, { room: f.room, gap: true });
+      }
+      if (received.fresh && state.active !== f.room) room.unread += 1;
+      state.listed.set(f.room, room.head);
+      if (state.active === f.room) renderMessages();
+      renderRooms();
+    },
+
+    ack(f) {
+      const room = state.rooms.get(f.room);
+      if (!room) return;
+      confirmPending(room, f, state.session.user);
+      if (state.active === f.room) renderMessages();
+    },
+
+    history(f, req) {
+      const room = state.rooms.get(f.room);
+      if (!room) return;
+      mergeHistory(room, f.messages);
+      if (!req?.gap) {
+        room.hasMore = f.hasMore; // an `after` page's hasMore means newer, not older
+        room.historyLoaded = true;
+        room.loadingOlder = false;
+      }
+      if (state.active === f.room) renderMessages({ keepAnchor: req?.older === true });
+    },
+
+    presence(f) {
+      const room = state.rooms.get(f.room);
+      if (!room) return;
+      room.online = [...f.online].sort((a, b) => a.localeCompare(b));
+      if (state.active === f.room) renderOnline();
+    },
+
+    rooms(f) {
+      state.listed = new Map(f.rooms.map((r) => [r.room, r.head]));
+      for (const room of state.rooms.values()) state.listed.set(room.name, Math.max(room.head, state.listed.get(room.name) ?? 0));
+      renderRooms();
+    },
+
+    pong() {
+      connection.pong();
+    },
+
+    error(f, req) {
+      const room = req?.room ? state.rooms.get(req.room) : undefined;
+      if (req?.type === 'send' && room) {
+        const p = room.pending.get(req.clientMsgId);
+        if (p) {
+          p.status = 'failed';
+          p.error = `${f.code}: ${f.message}`;
+          if (state.active === room.name) renderMessages();
+          return;
+        }
+      }
+      if (req?.type === 'history' && room) room.loadingOlder = false;
+      if (req?.type === 'join' || req?.type === 'create') early.delete(req.room);
+      if ((req?.rejoin || req?.restore) && (f.code === 'room_not_found' || f.code === 'not_member')) {
+        state.rooms.delete(req.room); // the room is gone for us; stop resuming it
+        if (state.active === req.room) state.active = null;
+        persistRooms();
+        render();
+        if (req.restore) return; // a stale entry from before a reload is not the user's mistake
+      }
+      toast(f.code, f.message);
+    },
+  };
+
+  function joining(room) {
+    return connection.awaits((req) => (req.type === 'join' || req.type === 'create') && req.room === room);
+  }
+
+  return {
+    /** Routes one parsed frame; anything not a known frame type is ignored. */
+    dispatch(frame) {
+      if (!frame || typeof frame.type !== 'string' || !Object.hasOwn(handlers, frame.type)) return;
+      handlers[frame.type](frame, connection.takeRequest(frame.rid));
+    },
+    /** The socket went away: a replay buffer would wait for a join reply that never comes. */
+    forgetEarly() {
+      early.clear();
+    },
+  };
+}
