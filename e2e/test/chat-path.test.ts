@@ -102,6 +102,14 @@ describe('chat data path on the local platform (2 gateways, 2 message-services)'
     }
   });
 
+  test('each gateway reports its traffic on /metrics', async () => {
+    const text = await (await fetch(`${platform.gatewayUrls[1]}/metrics`)).text();
+    const value = (name: string) => Number(text.match(new RegExp(`^${name} (\\d+)`, 'm'))?.[1] ?? NaN);
+    assert.ok(value('chorus_gateway_messages_delivered_total') >= 1000, 'bob\'s gateway counted its deliveries');
+    assert.ok(value('chorus_gateway_connections') >= 1);
+    assert.match(text, /chorus_gateway_send_ack_seconds_bucket/);
+  });
+
   test('the WebSocket upgrade is refused without a valid token', async () => {
     const url = `${platform.gatewayUrls[0]!.replace(/^http/, 'ws')}/ws?token=forged`;
     const status = await new Promise<number>((resolve) => {

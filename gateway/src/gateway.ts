@@ -17,6 +17,7 @@ import { MessageEnqueuer } from './enqueue/message-enqueuer.js';
 import { RoomSequencer } from './enqueue/room-sequencer.js';
 import { createHttpHandler } from './http/http-routes.js';
 import { loadStaticFiles } from './http/static-files.js';
+import { GatewayMetrics } from './http/gateway-metrics.js';
 import { PresenceTracker } from './presence/presence-tracker.js';
 import { MembershipCache } from './rooms/membership-cache.js';
 import { RoomHub } from './rooms/room-hub.js';
@@ -58,6 +59,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
   const membership = new MembershipCache(redis, backend);
   const enqueuer = new MessageEnqueuer(nc);
   const presence = new PresenceTracker(redis, nc, gatewayId);
+  const metrics = new GatewayMetrics();
   const services: GatewayServices = {
     gatewayId,
     log,
@@ -65,11 +67,12 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     membership,
     enqueuer,
     presence,
+    metrics,
     sequencer: new RoomSequencer(redis, async (room) => {
       const [{ head }, queued] = await Promise.all([backend.rooms({ op: 'head', room }), enqueuer.lastQueuedSeq(room)]);
       return Math.max(head, queued);
     }),
-    hub: new RoomHub(nc, backend, log, gatewayId, (room) => presence.online(room)),
+    hub: new RoomHub(nc, backend, log, gatewayId, (room) => presence.online(room), metrics),
     maxFrameBytes: config.maxFrameBytes ?? protocolLimits.maxFrameBytes,
     maxBufferedBytes: config.maxBufferedBytes ?? 8 * 1024 * 1024,
   };
@@ -89,6 +92,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       staticFiles: loadStaticFiles(config.publicDir ?? defaultPublicDir),
       ready: () => !nc.isClosed() && redis.status === 'ready',
       gatewayId,
+      metrics: metrics.registry,
     }),
   );
   server.on('upgrade', (request, socket: Duplex, head) => {
@@ -99,7 +103,11 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       wss.handleUpgrade(request, socket, head, (ws) => {
         const connection = new ClientConnection(ws, user, services);
         sockets.add(connection);
-        ws.once('close', () => sockets.delete(connection));
+        metrics.connections.set(sockets.size);
+        ws.once('close', () => {
+          sockets.delete(connection);
+          metrics.connections.set(sockets.size);
+        });
       });
     });
   });

@@ -44,6 +44,7 @@ export class ClientConnection {
       // Slow consumer: close instead of buffering without bound. The client resumes with afterSeq.
       this.socket.close(1013, 'slow consumer; reconnect and resume');
       this.closed = true;
+      this.services.metrics.slowConsumers.inc();
       return;
     }
     this.socket.send(frame);
@@ -59,6 +60,7 @@ export class ClientConnection {
     const parsed = parseClientFrame(raw, this.services.maxFrameBytes);
     if (!parsed.ok) return this.sendError(parsed.code, parsed.message, parsed.rid, parsed.request);
     const frame = parsed.frame;
+    this.services.metrics.frames.inc({ type: frame.type });
     this.handle(frame).catch((error: unknown) => {
       if (error instanceof ClientError || error instanceof BackendError) {
         this.sendError(error.code, error.message, frame.rid, frame.type);
@@ -70,6 +72,7 @@ export class ClientConnection {
   }
 
   private sendError(code: ErrorCode, message: string, rid: RequestId | undefined, request?: string): void {
+    this.services.metrics.errors.inc({ code });
     this.send({ type: 'error', code, message, ...(rid !== undefined && { rid }), ...(request !== undefined && { request }) });
   }
 
@@ -110,6 +113,7 @@ export class ClientConnection {
 
   private async sendMessage(frame: SendFrame): Promise<void> {
     const { membership, sequencer, enqueuer } = this.services;
+    const stopTimer = this.services.metrics.ackSeconds.startTimer();
     const span = tracer().startSpan('gateway.receive', {
       kind: SpanKind.SERVER,
       attributes: { 'chorus.room': frame.room, 'chorus.user': this.user, 'chorus.gateway': this.services.gatewayId },
@@ -128,6 +132,7 @@ export class ClientConnection {
         }
         span.setAttribute('chorus.seq', seq);
         this.send({ type: 'ack', ...(frame.rid !== undefined && { rid: frame.rid }), room: frame.room, clientMsgId: frame.clientMsgId, id, seq });
+        stopTimer();
       });
     } finally {
       span.end();

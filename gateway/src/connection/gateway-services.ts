@@ -1,4 +1,5 @@
 import type { Logger } from '@chorus/shared/logging/logger';
+import type { GatewayMetrics } from '../http/gateway-metrics.js';
 import type { MessageServiceClient } from '../backend/message-service-client.js';
 import type { MessageEnqueuer } from '../enqueue/message-enqueuer.js';
 import type { RoomSequencer } from '../enqueue/room-sequencer.js';
@@ -16,6 +17,7 @@ export interface GatewayServices {
   enqueuer: MessageEnqueuer;
   hub: RoomHub;
   presence: PresenceTracker;
+  metrics: GatewayMetrics;
   maxFrameBytes: number;
   /** A socket whose unsent output exceeds this is closed as a slow consumer (it resumes later). */
   maxBufferedBytes: number;

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import type { Registry } from 'prom-client';
 import { protocolLimits } from '@chorus/shared/protocol/limits';
 import type { TokenIssuer } from '../auth/tokens.js';
 import type { StaticFile } from './static-files.js';
@@ -13,6 +14,7 @@ export interface HttpRouteDeps {
   staticFiles: Map<string, StaticFile>;
   ready: () => boolean;
   gatewayId: string;
+  metrics: Registry;
 }
 
 /** The gateway's plain HTTP side: the chat page, login, health. WebSocket upgrades go elsewhere. */
@@ -23,6 +25,10 @@ export function createHttpHandler(deps: HttpRouteDeps) {
       if (request.method === 'POST' && path === '/api/login') return await login(request, response, deps.tokens);
       if (request.method !== 'GET' && request.method !== 'HEAD') return json(response, 405, error('method_not_allowed', `${request.method} is not supported here`));
       if (path === '/healthz') return json(response, 200, { status: 'ok' });
+      if (path === '/metrics') {
+        response.writeHead(200, { 'content-type': deps.metrics.contentType });
+        return void response.end(await deps.metrics.metrics());
+      }
       if (path === '/readyz') {
         const ready = deps.ready();
         return json(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', gateway: deps.gatewayId });

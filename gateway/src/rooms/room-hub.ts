@@ -5,6 +5,7 @@ import { fanoutBatch } from '@chorus/shared/bus/payloads';
 import type { Logger } from '@chorus/shared/logging/logger';
 import { contextFromTraceparent, tracer } from '@chorus/shared/telemetry/tracing';
 import type { MessageServiceClient } from '../backend/message-service-client.js';
+import type { GatewayMetrics } from '../http/gateway-metrics.js';
 import { RoomFeed, type FeedListener } from './room-feed.js';
 
 /** A local receiver in a room that also takes presence pushes (already serialized frames). */
@@ -34,6 +35,7 @@ export class RoomHub {
     private readonly log: Logger,
     private readonly gatewayId: string,
     private readonly onlineIn: (room: string) => Promise<string[]>,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   /** Adds a listener to a room; resolves with the feed head (last seq delivered here). */
@@ -45,6 +47,7 @@ export class RoomHub {
     if (!entry) {
       entry = this.open(room);
       this.rooms.set(room, entry);
+      this.metrics.rooms.set(this.rooms.size);
       entry.catch(() => this.rooms.delete(room));
     }
     try {
@@ -69,6 +72,7 @@ export class RoomHub {
     if (set.size > 0) return;
     this.listeners.delete(room);
     this.rooms.delete(room);
+    this.metrics.rooms.set(this.rooms.size);
     if (resolved) {
       resolved.feed.close();
       for (const subscription of resolved.subscriptions) subscription.unsubscribe();
@@ -100,6 +104,7 @@ export class RoomHub {
       fetchAfter: async (after) => (await this.backend.history({ room, after, limit: 500 })).messages,
       onGapSkipped: (from, to) => this.log.warn({ room, from, to }, 'skipped a sequence gap that history could not fill'),
       onDelivered: (message, listeners) => {
+        this.metrics.delivered.inc(listeners);
         if (!message.traceparent) return;
         tracer()
           .startSpan(
