@@ -62,6 +62,7 @@ const row = (key: string, label: string, delivered: number): RowResult => ({
   label,
   steps: [],
   saturation: measure(delivered, 2, 20),
+  saturated: key !== 'd',
   at25: measure(delivered / 4, 1.25, 9.5),
   at75: measure((delivered * 3) / 4, 150.4, 1234.5),
   lost: 0,
@@ -73,7 +74,9 @@ const row = (key: string, label: string, delivered: number): RowResult => ({
 test('bench table: ratios to (b) and (d) and formatted latencies', () => {
   const table = formatBenchTable([row('a', '(a) batch 1', 1000), row('b', '(b) fixed', 4000), row('d', '(d) bare', 20000)]);
   const lines = table.split('\n');
-  assert.equal(lines.length, 5);
+  assert.equal(lines.length, 7);
+  assert.match(lines[4]!, /^\| \(d\) bare \| ≥ 20,000 \|/, 'an unsaturated row shows a lower bound');
+  assert.match(lines[6]!, /step limit/);
   assert.match(lines[2]!, /^\| \(a\) batch 1 \| 1,000 \| 100 \| 1\.3 \/ 9\.5 \| 150 \/ 1235 \| 0 \| 0\.500 \| 0\.25x \| 0\.05x \|$/);
   assert.match(lines[3]!, /\| 1\.00x \| 0\.20x \|$/);
   assert.match(lines[4]!, /\| 5\.00x \| 1\.00x \|$/);

@@ -33,7 +33,7 @@ export const defaultScenario: BenchScenario = {
   warmUpSeconds: 5,
   startRate: 50,
   growth: 1.6,
-  maxSteps: 12,
+  maxSteps: 14,
   drainTimeoutMs: 120_000,
   seed: 7,
   rules: defaultSaturationRules,

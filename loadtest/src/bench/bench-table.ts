@@ -12,7 +12,7 @@ export function formatBenchTable(rows: readonly RowResult[]): string {
     const tput = sat ? Math.round(sat.deliveredPerSec) : undefined;
     return [
       r.label,
-      tput === undefined ? 'n/a' : tput.toLocaleString('en-US'),
+      tput === undefined ? 'n/a' : `${r.saturated ? '' : '≥ '}${tput.toLocaleString('en-US')}`,
       sat ? sat.offeredSendsPerSec.toFixed(0) : 'n/a',
       r.at25 ? `${fmt(r.at25.deliveryP50Ms)} / ${fmt(r.at25.deliveryP99Ms)}` : 'n/a',
       r.at75 ? `${fmt(r.at75.deliveryP50Ms)} / ${fmt(r.at75.deliveryP99Ms)}` : 'n/a',
@@ -22,7 +22,10 @@ export function formatBenchTable(rows: readonly RowResult[]): string {
       ratio(tput, d),
     ];
   });
-  return [header, rule, ...lines.map((cells) => `| ${cells.join(' | ')} |`)].join('\n');
+  const notes = rows.some((r) => !r.saturated)
+    ? ['', '≥: the search reached its step limit while the row still kept up; its capacity is higher.']
+    : [];
+  return [header, rule, ...lines.map((cells) => `| ${cells.join(' | ')} |`), ...notes].join('\n');
 }
 
 function fmt(ms: number): string {

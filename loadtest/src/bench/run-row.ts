@@ -23,6 +23,8 @@ export interface RowResult {
   label: string;
   steps: RunMeasure[];
   saturation: RunMeasure | undefined;
+  /** False when the search hit its step limit while still keeping up: the row's capacity is higher. */
+  saturated: boolean;
   at25: RunMeasure | undefined;
   at75: RunMeasure | undefined;
   /** Lost deliveries over every run of the row. */
@@ -135,6 +137,7 @@ export async function runRow(target: BenchTarget, scenario: BenchScenario, log: 
     label: target.label,
     steps,
     saturation,
+    saturated: steps.length < scenario.maxSteps || !shouldContinue(steps, scenario.rules),
     at25,
     at75,
     lost: all.reduce((n, m) => n + m.lost, 0),
