@@ -59,13 +59,9 @@ const started = Date.now();
 const loadBefore = loadavg()[0]!;
 const results: RowResult[] = [];
 for (const key of rows) {
-  // One target at a time: only one system under test shares the machine with the load tester.
-  const target: BenchTarget = key === 'd' ? await startBareTarget() : await startPlatformTarget(key as PlatformRow);
-  try {
-    results.push(await runRow(target, scenario, log));
-  } finally {
-    await target.finish();
-  }
+  // One system at a time: only the row under test shares the machine with the load tester.
+  const start = (): Promise<BenchTarget> => (key === 'd' ? startBareTarget() : startPlatformTarget(key as PlatformRow));
+  results.push(await runRow(start, scenario, log));
 }
 results.sort((x, y) => x.key.localeCompare(y.key));
 

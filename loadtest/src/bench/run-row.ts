@@ -105,36 +105,66 @@ class RowSession {
   }
 }
 
+/** Starts a fresh instance of a row's system (a new platform, a new bare server process). */
+export type TargetFactory = () => Promise<BenchTarget>;
+
+/** Connects, joins and warms up a fresh instance; the caller measures and then finishes it. */
+async function freshSession(start: TargetFactory, scenario: BenchScenario, log: (line: string) => void) {
+  const target = await start();
+  const session = new RowSession(target, scenario, log);
+  try {
+    await target.prepare();
+    await session.setup();
+    await session.warmUp();
+  } catch (error) {
+    await session.close();
+    await target.finish();
+    throw error;
+  }
+  return { target, session };
+}
+
 /**
  * One bench row: step the offered rate up until the delivered rate stops rising or latency
- * explodes, then measure latency at 25% and 75% of the saturation rate.
+ * explodes; then, on a fresh instance (an overloaded platform can stay slow for a while after its
+ * backlog is gone, which is not what "latency at 25% load" asks), measure latency at 25% and 75% of
+ * the saturation rate.
  */
-export async function runRow(target: BenchTarget, scenario: BenchScenario, log: (line: string) => void): Promise<RowResult> {
+export async function runRow(start: TargetFactory, scenario: BenchScenario, log: (line: string) => void): Promise<RowResult> {
   const started = performance.now();
-  log(`${target.label}`);
-  await target.prepare();
-  const session = new RowSession(target, scenario, log);
-  await session.setup();
-  await session.warmUp();
+  const search = await freshSession(start, scenario, log);
+  const { key, label } = search.target;
+  log(`${label}: saturation search`);
   const steps: RunMeasure[] = [];
-  let rate = scenario.startRate;
-  while (steps.length < scenario.maxSteps) {
-    steps.push(await session.measure(rate));
-    if (!shouldContinue(steps, scenario.rules)) break;
-    rate *= scenario.growth;
+  try {
+    let rate = scenario.startRate;
+    while (steps.length < scenario.maxSteps) {
+      steps.push(await search.session.measure(rate));
+      if (!shouldContinue(steps, scenario.rules)) break;
+      rate *= scenario.growth;
+    }
+  } finally {
+    await search.session.close();
+    await search.target.finish();
   }
   const saturation = saturationPoint(steps, scenario.rules) as RunMeasure | undefined;
   let at25: RunMeasure | undefined;
   let at75: RunMeasure | undefined;
   if (saturation) {
-    at25 = await session.measure(saturation.offeredSendsPerSec * 0.25);
-    at75 = await session.measure(saturation.offeredSendsPerSec * 0.75);
+    log(`${label}: latency at 25% and 75% of ${saturation.offeredSendsPerSec} sends/s, on a fresh instance`);
+    const latency = await freshSession(start, scenario, log);
+    try {
+      at25 = await latency.session.measure(saturation.offeredSendsPerSec * 0.25);
+      at75 = await latency.session.measure(saturation.offeredSendsPerSec * 0.75);
+    } finally {
+      await latency.session.close();
+      await latency.target.finish();
+    }
   }
-  await session.close();
   const all = [...steps, ...(at25 ? [at25] : []), ...(at75 ? [at75] : [])];
   return {
-    key: target.key,
-    label: target.label,
+    key,
+    label,
     steps,
     saturation,
     saturated: steps.length < scenario.maxSteps || !shouldContinue(steps, scenario.rules),
