@@ -49,6 +49,7 @@ const measure = (delivered: number, p50: number, p99: number): RunMeasure => ({
   ...step(100, delivered, p99),
   deliveryP50Ms: p50,
   errorsByCode: {},
+  settings: undefined,
   ackP50Ms: 1,
   ackP99Ms: 2,
   expected: 1000,

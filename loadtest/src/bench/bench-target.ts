@@ -10,4 +10,6 @@ export interface BenchTarget {
   prepare(): Promise<void>;
   /** Called after the row's last run. */
   finish(): Promise<void>;
+  /** The system's tunable state right now (the platform's batching settings), for the log. */
+  describe?(): Promise<string | undefined>;
 }

@@ -2,7 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPlatform } from '@chorus/local/platform';
-import type { BatchSettings } from '@chorus/shared/settings/batch-settings';
+import { batchingKey } from '@chorus/shared/bus/names';
+import { connectNats } from '@chorus/shared/bus/nats-connection';
+import { ensureSettingsBucket } from '@chorus/shared/bus/jetstream-setup';
+import { defaultBatchSettings, type BatchSettings } from '@chorus/shared/settings/batch-settings';
 import type { BenchTarget } from './bench-target.js';
 
 export type PlatformRow = 'a' | 'b' | 'c';
@@ -25,13 +28,23 @@ export async function startPlatformTarget(key: PlatformRow): Promise<BenchTarget
   const row = rows[key];
   const dataDir = await mkdtemp(join(tmpdir(), `chorus-bench-${key}-`));
   const platform = await startPlatform({ dataDir, ...benchTopology, batching: row.batching });
+  // Reads the live batching settings, so the log shows where the autopilot took them.
+  const nc = await connectNats(platform.natsUrl, 'chorus bench', { firstConnectTimeoutMs: 10_000 });
+  const kv = await ensureSettingsBucket(nc);
   return {
     key,
     label: row.label,
     gateways: platform.gatewayUrls,
     pids: () => platform.processes().flatMap((p) => (p.pid === undefined ? [] : [p.pid])),
     prepare: async () => {},
+    describe: async () => {
+      const entry = await kv.get(batchingKey);
+      if (!entry) return `batching ${defaultBatchSettings.batchSize} / ${defaultBatchSettings.flushIntervalMs} ms (default: nothing in KV yet)`;
+      const value = entry.json<{ batchSize: number; flushIntervalMs: number; source?: string }>();
+      return `batching ${value.batchSize} / ${value.flushIntervalMs} ms${value.source ? ` (${value.source})` : ''}`;
+    },
     finish: async () => {
+      await nc.close().catch(() => {});
       await platform.stop();
       await rm(dataDir, { recursive: true, force: true });
     },

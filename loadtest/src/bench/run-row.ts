@@ -14,6 +14,8 @@ export interface RunMeasure extends StepResult {
   delivered: number;
   /** CPU seconds of the target's processes over the send phase and drain. */
   errorsByCode: Record<string, number>;
+  /** The system's tunable state at the end of the step (e.g. the autopilot's batching). */
+  settings: string | undefined;
   cpuSeconds: number;
   keptUp: boolean;
 }
@@ -87,6 +89,7 @@ class RowSession {
       lost: report.deliveries.lost + report.deliveries.duplicates + report.deliveries.orderViolations,
       errors: report.messages.errors + report.messages.skipped,
       errorsByCode: report.messages.errorsByCode,
+      settings: await target.describe?.().catch(() => undefined),
       cpuSeconds: cpuDelta(this.cpuBefore, this.cpuAfter),
       keptUp: false,
     };
@@ -95,7 +98,7 @@ class RowSession {
     this.log(
       `  ${target.key}: offered ${rate.toFixed(0)} sends/s -> delivered ${m.deliveredPerSec.toFixed(0)}/s of ${m.expectedDeliveriesPerSec.toFixed(0)}/s owed, ` +
         `p50 ${m.deliveryP50Ms} ms p99 ${m.deliveryP99Ms} ms, ack p99 ${m.ackP99Ms} ms, lost ${m.lost}, errors ${m.errors}${codes ? ` (${codes})` : ''}, ` +
-        `CPU ${m.cpuSeconds.toFixed(2)} s${m.keptUp ? '' : '  (did not keep up)'}`,
+        `CPU ${m.cpuSeconds.toFixed(2)} s${m.settings ? `, ${m.settings}` : ''}${m.keptUp ? '' : '  (did not keep up)'}`,
     );
     return m;
   }
