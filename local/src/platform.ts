@@ -14,7 +14,7 @@ import { startMongo, type RunningMongo } from './servers/ferretdb.js';
 import { freePort } from './servers/free-port.js';
 import { httpReady, ManagedProcess } from './servers/managed-process.js';
 import { startNats, type RunningNats } from './servers/nats.js';
-import { startRedis, type RunningRedis } from './servers/redis.js';
+import { startRedis } from './servers/redis.js';
 
 export interface PlatformOptions {
   /** Everything persistent (JetStream, Redis AOF, SQLite, logs) lives here. */

@@ -112,7 +112,7 @@ export class ClientConnection {
   }
 
   private async sendMessage(frame: SendFrame): Promise<void> {
-    const { membership, sequencer, enqueuer } = this.services;
+    const { sequencer, enqueuer } = this.services;
     const stopTimer = this.services.metrics.ackSeconds.startTimer();
     const span = tracer().startSpan('gateway.receive', {
       kind: SpanKind.SERVER,

@@ -1,7 +1,7 @@
 import type { Logger } from '@chorus/shared/logging/logger';
 import { isStatus, type KubeClient } from '../kube/kube-client.js';
 import { objectKey, type KubeObject } from '../kube/kube-object.js';
-import { resourcePath, type ResourceKind } from '../kube/resource-kinds.js';
+import type { ResourceKind } from '../kube/resource-kinds.js';
 
 export type InformerEventType = 'add' | 'update' | 'delete';
 export type InformerHandler<T> = (type: InformerEventType, obj: T, old?: T) => void;
