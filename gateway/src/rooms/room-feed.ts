@@ -3,7 +3,7 @@ import type { ChatMessage } from '@chorus/shared/protocol/server-frames';
 // Out-of-order arrival (two replicas' batches crossing) heals by itself within a batch time; a
 // history read is only for a fan-out this gateway really missed, and it is not cheap.
 const defaultGapCheckMs = 1_500;
-const defaultGapSkipMs = 45_000;
+const defaultGapSkipMs = 5 * 60_000;
 
 /** A local receiver of a room's messages (one socket's membership in one room). */
 export interface FeedListener {
@@ -18,8 +18,9 @@ export interface RoomFeedOptions {
   gapCheckMs?: number;
   /**
    * How long a gap may hold the room before it is skipped as a seq that will never be stored.
-   * Longer than JetStream's ack_wait (30 s): a crashed worker's batch comes back after that and
-   * must still find its place, so a skip only ever passes over a number that was never acked.
+   * An acked message always arrives in the end (it is durable in JetStream), however deep the
+   * backlog after an overload or a crashed worker's ack_wait; a seq that never arrives was never
+   * acked. So the wait is long: a skip must only ever pass over such a number.
    */
   gapSkipMs?: number;
   onGapSkipped?: (from: number, to: number) => void;
