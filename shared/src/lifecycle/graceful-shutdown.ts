@@ -9,18 +9,25 @@ export function exitGracefullyOnSignals(log: Logger, close: () => Promise<void>,
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => {
-      log.error('shutdown timed out');
-      process.exit(1);
-    }, timeoutMs);
+    try {
+      log.info({ signal }, 'shutting down');
+    } catch {
+      // stdout is gone (see below); shutting down matters more than saying so
+    }
+    // Exit whatever logging does: with the parent gone, stdout may be a broken pipe that throws.
+    const exitAfter = (code: number, last: () => void) => {
+      try {
+        last();
+      } finally {
+        process.exit(code);
+      }
+    };
+    const timer = setTimeout(() => exitAfter(1, () => log.error('shutdown timed out')), timeoutMs);
     timer.unref();
-    close()
-      .then(() => process.exit(0))
-      .catch((error: unknown) => {
-        log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      });
+    close().then(
+      () => exitAfter(0, () => {}),
+      (error: unknown) => exitAfter(1, () => log.error({ err: error }, 'shutdown failed')),
+    );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
