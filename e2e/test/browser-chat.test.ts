@@ -105,6 +105,13 @@ async function logIn(page: Page, name: string): Promise<void> {
   assert.equal(await page.getByTestId('me').textContent(), name);
 }
 
+/** Creates or joins a room through the page and waits until the page shows it. */
+async function enterRoom(page: Page, room: string, how: 'create' | 'join'): Promise<void> {
+  await page.getByTestId('room-input').fill(room);
+  await page.getByTestId(`room-${how}`).click();
+  await page.getByTestId('room-title').filter({ hasText: room }).waitFor();
+}
+
 async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(screenshotDir, `browser-chat-${name}.png`);
   await page.screenshot({ path, fullPage: true, animations: 'disabled' });
@@ -121,14 +128,10 @@ test('two users on two gateways chat in headless Chromium', { timeout: 90_000 },
 
   try {
     await logIn(alice.page, 'alice');
-    await alice.page.getByTestId('room-input').fill(room);
-    await alice.page.getByTestId('room-create').click();
-    await alice.page.getByTestId('room-title').filter({ hasText: room }).waitFor();
+    await enterRoom(alice.page, room, 'create');
 
     await logIn(bob.page, 'bob');
-    await bob.page.getByTestId('room-input').fill(room);
-    await bob.page.getByTestId('room-join').click();
-    await bob.page.getByTestId('room-title').filter({ hasText: room }).waitFor();
+    await enterRoom(bob.page, room, 'join');
 
     // Alice sends with Enter; Bob, on the other gateway, receives it live.
     await alice.page.getByTestId('composer').fill(text);
@@ -192,12 +195,9 @@ test('a browser that loses its connection resumes the room without gaps or dupli
 
   try {
     await logIn(alice.page, 'alice');
-    await alice.page.getByTestId('room-input').fill(room);
-    await alice.page.getByTestId('room-create').click();
-    await alice.page.getByTestId('room-title').filter({ hasText: room }).waitFor();
+    await enterRoom(alice.page, room, 'create');
     await logIn(bob.page, 'bob');
-    await bob.page.getByTestId('room-input').fill(room);
-    await bob.page.getByTestId('room-join').click();
+    await enterRoom(bob.page, room, 'join');
     await say(alice.page, 'before the drop');
     await bob.page.getByTestId('message').filter({ hasText: 'before the drop' }).waitFor();
 

@@ -8,7 +8,7 @@ const defaultGapSkipMs = 5 * 60_000;
 /** A local receiver of a room's messages (one socket's membership in one room). */
 export interface FeedListener {
   /** `frame` is the serialized `message` frame, built once for every receiver. */
-  deliver(seq: number, frame: string, message: ChatMessage): void;
+  deliver(seq: number, frame: string): void;
 }
 
 export interface RoomFeedOptions {
@@ -116,8 +116,7 @@ export class RoomFeed {
   private emit(message: ChatMessage & { traceparent?: string | undefined }): void {
     const { room, seq, id, sender, text, ts } = message;
     const frame = JSON.stringify({ type: 'message', room, seq, id, sender, text, ts });
-    const plain: ChatMessage = { room, seq, id, sender, text, ts };
-    for (const listener of this.listeners) listener.deliver(seq, frame, plain);
+    for (const listener of this.listeners) listener.deliver(seq, frame);
     this.options.onDelivered?.(message, this.listeners.size);
   }
 }

@@ -27,6 +27,11 @@ export function chorusImage(spec: ChatClusterSpec): string {
   return `${spec.image}:${spec.version}`;
 }
 
+/** The parts every container of the one Chorus image shares; `command` picks the entry point. */
+export function chorusContainer(spec: ChatClusterSpec, name: string, command: string[]) {
+  return { name, image: chorusImage(spec), imagePullPolicy: spec.imagePullPolicy, workingDir: '/app', command };
+}
+
 export function resourcesFor(given: ResourceRequirements | undefined, component: keyof typeof defaultResources): ResourceRequirements {
   return given && (given.requests || given.limits) ? given : defaultResources[component];
 }

@@ -1,6 +1,6 @@
 import type { KubeObject } from '../kube/kube-object.js';
 import { appConfigData } from './app-config.js';
-import { chorusImage, resourcesFor, type BuildContext } from './build-context.js';
+import { chorusContainer, resourcesFor, type BuildContext } from './build-context.js';
 import { childMeta, labels, names, selectorLabels, shortHash } from './naming.js';
 import { containerSecurityContext, podSecurityContext, spreadAcrossNodes, tmpMount, tmpVolume, uids } from './pod-security.js';
 
@@ -35,11 +35,7 @@ export function gatewayDeployment(ctx: BuildContext): KubeObject {
           terminationGracePeriodSeconds: 30,
           containers: [
             {
-              name: 'gateway',
-              image: chorusImage(spec),
-              imagePullPolicy: spec.imagePullPolicy,
-              workingDir: '/app',
-              command: ['node', 'gateway/dist/src/main.js'],
+              ...chorusContainer(spec, 'gateway', ['node', 'gateway/dist/src/main.js']),
               ports: [{ name: 'http', containerPort: gatewayPort, protocol: 'TCP' }],
               envFrom: [{ configMapRef: { name: names.config(name) } }],
               env: [

@@ -1,5 +1,5 @@
 import type { KubeObject } from '../kube/kube-object.js';
-import { chorusImage, resourcesFor, type BuildContext } from './build-context.js';
+import { chorusContainer, chorusImage, resourcesFor, type BuildContext } from './build-context.js';
 import { gatewayPort } from './gateway.js';
 import { childMeta, labels, names, selectorLabels, shortHash } from './naming.js';
 import { containerSecurityContext, podSecurityContext, tmpMount, tmpVolume, uids } from './pod-security.js';
@@ -12,11 +12,7 @@ function loadtestPod(ctx: BuildContext, command: string[], restartPolicy: 'Never
     securityContext: podSecurityContext(uids.chorus),
     containers: [
       {
-        name: 'loadtest',
-        image: chorusImage(spec),
-        imagePullPolicy: spec.imagePullPolicy,
-        workingDir: '/app',
-        command,
+        ...chorusContainer(spec, 'loadtest', command),
         // The CLI's default gateway, so `kubectl exec -it deploy/<name>-loadtest -- loadtest new-year` just works.
         env: [{ name: 'LOADTEST_GATEWAY', value: gatewayUrl(ctx) }],
         resources: resourcesFor(undefined, 'loadtest'),

@@ -1,6 +1,6 @@
 import type { KubeObject } from '../kube/kube-object.js';
 import { appConfigData } from './app-config.js';
-import { chorusImage, resourcesFor, type BuildContext } from './build-context.js';
+import { chorusContainer, resourcesFor, type BuildContext } from './build-context.js';
 import { otelEnv } from './gateway.js';
 import { childMeta, labels, names, selectorLabels, shortHash } from './naming.js';
 import { containerSecurityContext, podSecurityContext, spreadAcrossNodes, tmpMount, tmpVolume, uids } from './pod-security.js';
@@ -31,11 +31,7 @@ export function messageServiceDeployment(ctx: BuildContext): KubeObject {
           terminationGracePeriodSeconds: 30,
           containers: [
             {
-              name: 'message-service',
-              image: chorusImage(spec),
-              imagePullPolicy: spec.imagePullPolicy,
-              workingDir: '/app',
-              command: ['node', 'message-service/dist/src/main.js'],
+              ...chorusContainer(spec, 'message-service', ['node', 'message-service/dist/src/main.js']),
               ports: [{ name: 'health', containerPort: messageServiceHealthPort, protocol: 'TCP' }],
               envFrom: [{ configMapRef: { name: names.config(name) } }],
               env: [
