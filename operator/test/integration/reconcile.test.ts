@@ -73,8 +73,11 @@ describe('operator reconciles a ChatCluster', { timeout: 180_000 }, () => {
       );
       assert.equal(child.metadata.labels['app.kubernetes.io/managed-by'], 'chorus-operator');
     }
-    const jobs = (await cluster.get('/apis/batch/v1/namespaces/default/jobs')).items;
-    assert.ok(jobs.some((j: any) => j.metadata.name.startsWith('demo-loadtest-')), 'load-test Job');
+    // The Jobs may be applied after the children awaited above (apply order), so wait for them too.
+    const jobs: any[] = await eventually(async () => {
+      const items = (await cluster.get('/apis/batch/v1/namespaces/default/jobs')).items;
+      return items.some((j: any) => j.metadata.name.startsWith('demo-loadtest-')) && items.some((j: any) => j.metadata.name.startsWith('demo-mongodb-init-')) ? items : undefined;
+    }, 10_000, 'load-test and replica set init Jobs');
     assert.ok(jobs.some((j: any) => j.metadata.name.startsWith('demo-mongodb-init-')), 'replica set init Job');
     const loadJob = jobs.find((j: any) => j.metadata.name.startsWith('demo-loadtest-'));
     assert.deepEqual(loadJob.spec.template.spec.containers[0].command, ['loadtest', 'steady', '--gateway', 'http://demo-gateway:8080', '--users', '200', '--duration', '60s']);
