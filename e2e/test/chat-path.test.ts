@@ -7,6 +7,7 @@ import { MongoClient } from 'mongodb';
 import WebSocket from 'ws';
 import { startPlatform, type Platform } from '@chorus/local/platform';
 import { ChatClient } from './support/chat-client.js';
+import { waitUntil } from './support/wait-until.js';
 
 describe('chat data path on the local platform (2 gateways, 2 message-services)', () => {
   let platform: Platform;
@@ -27,36 +28,35 @@ describe('chat data path on the local platform (2 gateways, 2 message-services)'
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  test('1,000 concurrent messages reach the other gateway exactly once, in order, stored, and in history', async () => {
+  test('1,000 concurrent messages reach the other gateway exactly once, in order, chained, stored, and in history', async () => {
     const created = await alice.request({ type: 'create', room: 'general' });
     assert.equal(created.type, 'joined');
     const joined = await bob.request({ type: 'join', room: 'general' });
-    assert.equal(joined.type, 'joined');
+    assert.equal(joined.type === 'joined' && joined.head, 0, 'a new room starts at position 0');
 
     const total = 1000;
     const acks = await Promise.all(
       Array.from({ length: total }, (_, i) => alice.request({ type: 'send', room: 'general', clientMsgId: `m${i}`, text: `hello ${i}` })),
     );
     assert.deepEqual(acks.filter((a) => a.type !== 'ack'), [], 'every send is acked');
-    const seqs = acks.map((a) => (a.type === 'ack' ? a.seq : 0)).sort((a, b) => a - b);
-    assert.deepEqual(seqs, Array.from({ length: total }, (_, i) => i + 1), 'acks carry gapless room seqs 1..1000');
+    const positions = acks.map((a) => (a.type === 'ack' ? a.pos : 0)).sort((a, b) => a - b);
+    assert.equal(new Set(positions).size, total, 'every ack has its own position');
 
     await bob.waitForMessages('general', total);
-    await new Promise((r) => setTimeout(r, 300)); // a duplicate would arrive right after
     const received = bob.messages('general');
     assert.equal(received.length, total, 'exactly once');
-    assert.deepEqual(received.map((m) => m.seq), seqs, 'in per-room seq order');
-    assert.equal(new Set(received.map((m) => m.id)).size, total);
-    const bySeq = new Map(acks.map((a) => [a.type === 'ack' ? a.seq : 0, a.type === 'ack' ? a.clientMsgId : '']));
+    assert.deepEqual(received.map((m) => m.pos), positions, 'in room order');
+    received.forEach((m, i) => assert.equal(m.prev, i === 0 ? 0 : received[i - 1]!.pos, 'each message names its predecessor'));
+    const textOf = new Map(acks.map((a) => (a.type === 'ack' ? [a.pos, a.clientMsgId] : [0, ''])));
     for (const message of received) {
       assert.equal(message.sender, 'alice');
-      assert.equal(message.text, `hello ${bySeq.get(message.seq)!.slice(1)}`);
+      assert.equal(message.text, `hello ${textOf.get(message.pos)!.slice(1)}`);
     }
 
+    // The database write is off the delivery path: wait for the writer to catch up.
     const mongo = await MongoClient.connect(platform.mongoUri);
     try {
-      const stored = await mongo.db('chorus').collection('messages').countDocuments({ room: 'general' });
-      assert.equal(stored, total, 'all stored in MongoDB');
+      await waitUntil(async () => (await mongo.db('chorus').collection('messages').countDocuments({ room: 'general' })) === total, 30_000);
     } finally {
       await mongo.close();
     }
@@ -64,30 +64,40 @@ describe('chat data path on the local platform (2 gateways, 2 message-services)'
     const latest = await bob.request({ type: 'history', room: 'general', limit: 200 });
     assert.equal(latest.type, 'history');
     if (latest.type !== 'history') return;
-    assert.deepEqual(latest.messages.map((m) => m.seq), Array.from({ length: 200 }, (_, i) => 801 + i));
+    assert.deepEqual(latest.messages.map((m) => m.pos), positions.slice(-200));
+    assert.equal(latest.messages[0]!.prev, positions.at(-201), 'the page names the message before it');
     assert.equal(latest.hasMore, true);
-    const older = await bob.request({ type: 'history', room: 'general', before: 801, limit: 200 });
-    assert.equal(older.type === 'history' && older.messages[0]?.seq, 601);
+    const older = await bob.request({ type: 'history', room: 'general', before: positions.at(-200)!, limit: 200 });
+    assert.deepEqual(older.type === 'history' && older.messages.map((m) => m.pos), positions.slice(-400, -200));
+    const forward = await bob.request({ type: 'history', room: 'general', after: positions[499]!, limit: 10 });
+    assert.deepEqual(forward.type === 'history' && forward.messages.map((m) => m.pos), positions.slice(500, 510));
   });
 
-  test('a resend with the same clientMsgId is acked with the same id and seq and delivered once', async () => {
+  test('a resend with the same clientMsgId is acked with the original id and position and delivered once', async () => {
     const first = await alice.request({ type: 'send', room: 'general', clientMsgId: 'retry-1', text: 'once' });
-    const again = await alice.request({ type: 'send', room: 'general', clientMsgId: 'retry-1', text: 'once' });
+    const again = await alice.request({ type: 'send', room: 'general', clientMsgId: 'retry-1', text: 'once', resend: true });
     assert.equal(first.type, 'ack');
-    assert.deepEqual(again, { ...first, rid: (again as { rid: number }).rid });
-    await bob.waitFor((f) => f.type === 'message' && f.text === 'once');
-    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(again, { ...first, rid: (again as { rid: number }).rid, duplicate: true });
+    // Without the resend flag, inside JetStream's duplicate window: also the original.
+    const third = await alice.request({ type: 'send', room: 'general', clientMsgId: 'retry-1', text: 'once' });
+    assert.deepEqual(third, { ...first, rid: (third as { rid: number }).rid, duplicate: true });
+    const marker = await alice.request({ type: 'send', room: 'general', clientMsgId: 'after-retry', text: 'marker' });
+    await bob.waitFor((f) => f.type === 'message' && f.text === 'marker');
+    assert.equal(marker.type, 'ack');
     assert.equal(bob.messages('general').filter((m) => m.text === 'once').length, 1);
   });
 
-  test('a client that reconnects resumes from its last seq without gaps or repeats', async () => {
-    const lastSeq = bob.messages('general').at(-1)!.seq;
+  test('a client that reconnects resumes after its last position without gaps or repeats', async () => {
+    const last = bob.messages('general').at(-1)!.pos;
     await bob.close();
-    for (let i = 0; i < 20; i++) await alice.request({ type: 'send', room: 'general', clientMsgId: `offline-${i}`, text: `while away ${i}` });
+    const acks = [];
+    for (let i = 0; i < 20; i++) acks.push(await alice.request({ type: 'send', room: 'general', clientMsgId: `offline-${i}`, text: `while away ${i}` }));
     bob = await ChatClient.login(platform.gatewayUrls[1]!, 'bob');
-    await bob.request({ type: 'join', room: 'general', afterSeq: lastSeq });
+    await bob.request({ type: 'join', room: 'general', after: last });
     await bob.waitForMessages('general', 20);
-    assert.deepEqual(bob.messages('general').map((m) => m.seq), Array.from({ length: 20 }, (_, i) => lastSeq + 1 + i));
+    const resumed = bob.messages('general');
+    assert.deepEqual(resumed.map((m) => m.pos), acks.map((a) => (a.type === 'ack' ? a.pos : 0)));
+    assert.equal(resumed[0]!.prev, last, 'the catch-up chains from the resume position');
   });
 
   test('a non-member can neither post to nor read a room', async () => {

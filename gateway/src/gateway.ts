@@ -5,22 +5,26 @@ import { hostname } from 'node:os';
 import { WebSocketServer } from 'ws';
 import { Redis } from 'ioredis';
 import { roomFromSubject, subjects } from '@chorus/shared/bus/names';
-import { ensureMessageStream } from '@chorus/shared/bus/jetstream-setup';
+import { ensureMessageStream, type StreamSetupOptions } from '@chorus/shared/bus/jetstream-setup';
 import { connectNats } from '@chorus/shared/bus/nats-connection';
 import { createLogger, type Logger } from '@chorus/shared/logging/logger';
 import { protocolLimits } from '@chorus/shared/protocol/limits';
+import { SpanKind } from '@opentelemetry/api';
+import { contextFromTraceparent, tracer } from '@chorus/shared/telemetry/tracing';
 import { TokenIssuer } from './auth/tokens.js';
 import { MessageServiceClient } from './backend/message-service-client.js';
 import { ClientConnection } from './connection/client-connection.js';
 import type { GatewayServices } from './connection/gateway-services.js';
-import { MessageEnqueuer } from './enqueue/message-enqueuer.js';
-import { RoomSequencer } from './enqueue/room-sequencer.js';
 import { createHttpHandler } from './http/http-routes.js';
 import { loadStaticFiles } from './http/static-files.js';
 import { GatewayMetrics } from './http/gateway-metrics.js';
+import { NatsRoomBroker } from './ordering/nats-room-broker.js';
+import { RoomHub } from './ordering/room-hub.js';
+import { RoomReader } from './ordering/room-reader.js';
+import { PresencePusher } from './presence/presence-pusher.js';
 import { PresenceTracker } from './presence/presence-tracker.js';
+import { MessagePublisher } from './publish/message-publisher.js';
 import { MembershipCache } from './rooms/membership-cache.js';
-import { RoomHub } from './rooms/room-hub.js';
 
 export interface GatewayConfig {
   natsUrl: string;
@@ -32,6 +36,9 @@ export interface GatewayConfig {
   gatewayId?: string;
   maxFrameBytes?: number;
   maxBufferedBytes?: number;
+  maxRoomsPerSocket?: number;
+  /** Retention and consumer settings passed to the stream set-up (tests shorten ack_wait). */
+  stream?: StreamSetupOptions;
   publicDir?: string;
   logger?: Logger;
 }
@@ -51,30 +58,51 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
   const log = config.logger ?? createLogger('gateway', { gateway: gatewayId });
   const tokens = new TokenIssuer(config.tokenSecret);
   const nc = await connectNats(config.natsUrl, `gateway ${gatewayId}`);
-  await ensureMessageStream(nc);
+  await ensureMessageStream(nc, { ...config.stream, consumer: false });
   const redis = new Redis(config.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: 3, lazyConnect: true });
   await redis.connect();
 
   const backend = new MessageServiceClient(nc);
+  const broker = new NatsRoomBroker(nc, log);
+  const reader = new RoomReader(broker, (room, after, limit) => backend.history({ room, after, limit }));
   const membership = new MembershipCache(redis, backend);
-  const enqueuer = new MessageEnqueuer(nc);
   const presence = new PresenceTracker(redis, nc, gatewayId);
   const metrics = new GatewayMetrics();
+  let pusher: PresencePusher | undefined;
+  const hub = new RoomHub({
+    broker,
+    reader,
+    log,
+    storedHead: async (room) => (await backend.rooms({ op: 'head', room })).head,
+    onRoomsChanged: (count) => metrics.rooms.set(count),
+    onRoomOpened: (room) => pusher?.open(room),
+    onRoomClosed: (room) => pusher?.close(room),
+    onDelivered: (message, traceparent, listeners) => {
+      metrics.delivered.inc(listeners);
+      if (!traceparent) return;
+      tracer()
+        .startSpan(
+          'gateway.deliver',
+          { kind: SpanKind.CONSUMER, attributes: { 'chorus.gateway': gatewayId, 'chorus.room': message.room, 'chorus.pos': message.pos, 'chorus.receivers': listeners } },
+          contextFromTraceparent(traceparent),
+        )
+        .end();
+    },
+  });
+  pusher = new PresencePusher(nc, (room) => presence.online(room), { sockets: (room) => hub.listenersOf(room) as Iterable<{ sendRaw(frame: string): void }> | undefined }, log);
   const services: GatewayServices = {
     gatewayId,
     log,
     backend,
     membership,
-    enqueuer,
+    publisher: new MessagePublisher(broker, backend),
+    hub,
+    reader,
     presence,
     metrics,
-    sequencer: new RoomSequencer(redis, async (room) => {
-      const [{ head }, queued] = await Promise.all([backend.rooms({ op: 'head', room }), enqueuer.lastQueuedSeq(room)]);
-      return Math.max(head, queued);
-    }),
-    hub: new RoomHub(nc, backend, log, gatewayId, (room) => presence.online(room), metrics),
     maxFrameBytes: config.maxFrameBytes ?? protocolLimits.maxFrameBytes,
     maxBufferedBytes: config.maxBufferedBytes ?? 8 * 1024 * 1024,
+    maxRoomsPerSocket: config.maxRoomsPerSocket ?? 500,
   };
 
   // Membership changed elsewhere: forget this gateway's cached copy.
@@ -96,9 +124,20 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     }),
   );
   server.on('upgrade', (request, socket: Duplex, head) => {
-    const url = new URL(request.url ?? '/', 'http://gateway');
-    if (url.pathname !== '/ws') return reject(socket, 404, 'Not Found');
-    void tokens.verify(url.searchParams.get('token')).then((user) => {
+    // Node hands the raw socket over without an error listener: a client reset would crash us.
+    socket.on('error', () => socket.destroy());
+    let path: string;
+    let token: string | null;
+    try {
+      const url = new URL(request.url ?? '/', 'http://gateway');
+      path = url.pathname;
+      token = url.searchParams.get('token');
+    } catch {
+      return reject(socket, 400, 'Bad Request');
+    }
+    if (path !== '/ws') return reject(socket, 404, 'Not Found');
+    void tokens.verify(token).then((user) => {
+      if (socket.destroyed) return;
       if (!user) return reject(socket, 401, 'Unauthorized');
       wss.handleUpgrade(request, socket, head, (ws) => {
         const connection = new ClientConnection(ws, user, services);
@@ -129,6 +168,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       for (const client of wss.clients) client.close(1001, 'gateway shutting down');
       wss.close();
       invalidations.unsubscribe();
+      pusher?.closeAll();
       await services.hub.close();
       await presence.close().catch(() => {});
       await nc.drain().catch(() => {});

@@ -47,8 +47,8 @@ test('tracker: full delivery in order is clean', () => {
   const b = t.addReceiver(0);
   for (let seq = 1; seq <= 3; seq++) {
     t.onAck(0, `id${seq}`, 2);
-    assert.equal(t.onDelivery(a, `id${seq}`, seq), 'new');
-    assert.equal(t.onDelivery(b, `id${seq}`, seq), 'new');
+    assert.equal(t.onDelivery(a, `id${seq}`, seq, seq - 1), 'new');
+    assert.equal(t.onDelivery(b, `id${seq}`, seq, seq - 1), 'new');
   }
   const totals = t.totals();
   assert.deepEqual(
@@ -60,7 +60,7 @@ test('tracker: full delivery in order is clean', () => {
 test('tracker: a delivery before its ack still counts (the sender sees its own message first)', () => {
   const t = new DeliveryTracker(1);
   const a = t.addReceiver(0);
-  t.onDelivery(a, 'x', 1);
+  t.onDelivery(a, 'x', 1, 0);
   assert.deepEqual(t.progress(), { expected: 0, delivered: 0 });
   t.onAck(0, 'x', 1);
   assert.deepEqual(t.progress(), { expected: 1, delivered: 1 });
@@ -75,9 +75,9 @@ test('tracker: a missing delivery is loss, counted per message', () => {
   t.onAck(0, 'm1', 2);
   t.onAck(0, 'm2', 2);
   t.onAck(1, 'm3', 1);
-  t.onDelivery(a, 'm1', 1);
-  t.onDelivery(b, 'm1', 1);
-  t.onDelivery(a, 'm2', 2); // b never gets m2
+  t.onDelivery(a, 'm1', 1, 0);
+  t.onDelivery(b, 'm1', 1, 0);
+  t.onDelivery(a, 'm2', 2, 1); // b never gets m2
   // c never gets m3
   const totals = t.totals();
   assert.equal(totals.expected, 5);
@@ -92,11 +92,11 @@ test('tracker: the same id twice at one receiver is a duplicate, not a delivery;
   const a = t.addReceiver(0);
   const b = t.addReceiver(0);
   t.onAck(0, 'm1', 2);
-  assert.equal(t.onDelivery(a, 'm1', 1), 'new');
-  assert.equal(t.onDelivery(a, 'm1', 1), 'duplicate');
-  assert.equal(t.onDelivery(b, 'm1', 1), 'new');
-  // A duplicate under a different seq (a message stored twice) is still the same id.
-  assert.equal(t.onDelivery(b, 'm1', 7), 'duplicate');
+  assert.equal(t.onDelivery(a, 'm1', 1, 0), 'new');
+  assert.equal(t.onDelivery(a, 'm1', 1, 0), 'duplicate');
+  assert.equal(t.onDelivery(b, 'm1', 1, 0), 'new');
+  // A duplicate under a different position (a message stored twice) is still the same id.
+  assert.equal(t.onDelivery(b, 'm1', 7, 6), 'duplicate');
   const totals = t.totals();
   assert.equal(totals.duplicates, 2);
   assert.equal(totals.delivered, 2);
@@ -104,14 +104,14 @@ test('tracker: the same id twice at one receiver is a duplicate, not a delivery;
   assert.equal(totals.orderViolations, 0);
 });
 
-test('tracker: gaps and reordering are order violations; the first seq seen may be anything', () => {
+test('tracker: a prev that is not the held position is an order violation; the first seen may be anything', () => {
   const t = new DeliveryTracker(1);
   const r = t.addReceiver(0);
-  t.onDelivery(r, 'a', 5); // first seen: fine
-  t.onDelivery(r, 'b', 6); // +1: fine
-  t.onDelivery(r, 'c', 8); // gap: violation
-  t.onDelivery(r, 'd', 7); // backwards: violation
-  t.onDelivery(r, 'e', 9); // +1 from the highest: fine
+  t.onDelivery(r, 'a', 5, 2); // first seen: fine
+  t.onDelivery(r, 'b', 9, 5); // chained: fine (positions need not be consecutive)
+  t.onDelivery(r, 'c', 14, 11); // prev 11 was never received: a gap
+  t.onDelivery(r, 'd', 11, 9); // backwards: violation
+  t.onDelivery(r, 'e', 20, 14); // chained to the highest: fine
   assert.equal(t.totals().orderViolations, 2);
   assert.equal(t.totals().duplicates, 0);
 });
@@ -120,10 +120,10 @@ test('tracker: order is per (receiver, room)', () => {
   const t = new DeliveryTracker(2);
   const inRoom0 = t.addReceiver(0);
   const inRoom1 = t.addReceiver(1);
-  t.onDelivery(inRoom0, 'a', 1);
-  t.onDelivery(inRoom1, 'x', 1);
-  t.onDelivery(inRoom0, 'b', 2);
-  t.onDelivery(inRoom1, 'y', 2);
+  t.onDelivery(inRoom0, 'a', 1, 0);
+  t.onDelivery(inRoom1, 'x', 1, 0);
+  t.onDelivery(inRoom0, 'b', 2, 1);
+  t.onDelivery(inRoom1, 'y', 2, 1);
   assert.equal(t.totals().orderViolations, 0);
 });
 
@@ -131,10 +131,10 @@ test('tracker: deliveries of never-acked messages and extra receivers are report
   const t = new DeliveryTracker(1);
   const a = t.addReceiver(0);
   const b = t.addReceiver(0);
-  t.onDelivery(a, 'unacked', 1);
+  t.onDelivery(a, 'unacked', 1, 0);
   t.onAck(0, 'm', 1);
-  t.onDelivery(a, 'm', 2);
-  t.onDelivery(b, 'm', 2);
+  t.onDelivery(a, 'm', 2, 1);
+  t.onDelivery(b, 'm', 2, 1);
   const totals = t.totals();
   assert.equal(totals.deliveriesOfUnackedMessages, 1);
   assert.equal(totals.unexpectedDeliveries, 1);
@@ -156,10 +156,10 @@ test('tracker: thousands of messages per receiver grow the seen-bitset correctly
   const r = t.addReceiver(0);
   for (let i = 1; i <= 5000; i++) {
     t.onAck(0, `m${i}`, 1);
-    t.onDelivery(r, `m${i}`, i);
+    t.onDelivery(r, `m${i}`, i, i - 1);
   }
-  assert.equal(t.onDelivery(r, 'm1', 1), 'duplicate');
-  assert.equal(t.onDelivery(r, 'm4999', 4999), 'duplicate');
+  assert.equal(t.onDelivery(r, 'm1', 1, 0), 'duplicate');
+  assert.equal(t.onDelivery(r, 'm4999', 4999, 4998), 'duplicate');
   const totals = t.totals();
   assert.equal(totals.delivered, 5000);
   assert.equal(totals.duplicates, 2);

@@ -31,6 +31,8 @@ export interface PlatformOptions {
   batching?: BatchSettings | 'auto';
   /** Keep Redis data across restarts (npm start); tests leave it off. */
   persistRedis?: boolean;
+  /** The writer's ack_wait in ms (default 30 s); tests shorten it so a crashed writer's batch comes back soon. */
+  ackWaitMs?: number;
   /** Extra environment for the service processes (e.g. OTEL_*). */
   serviceEnv?: NodeJS.ProcessEnv;
   logger?: Logger;
@@ -93,7 +95,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     stops.push(() => startedNats.stop(), () => redis.stop(), () => mongo.stop());
 
     nc = await connectNats(nats.url, 'chorus supervisor', { firstConnectTimeoutMs: 10_000 });
-    await ensureMessageStream(nc);
+    await ensureMessageStream(nc, { ...(options.ackWaitMs !== undefined && { ackWaitMs: options.ackWaitMs }) });
     const kv = await ensureSettingsBucket(nc);
     if (options.batching !== 'auto') await putBatching(kv, options.batching ?? { batchSize: 100, flushIntervalMs: 50 });
 
@@ -107,7 +109,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           name: `message-service-${i + 1}`,
           command: process.execPath,
           args: [messageServiceMain],
-          env: { ...baseEnv, MONGODB_URI: mongo.uri, MONGODB_DB: 'chorus', HEALTH_PORT: String(healthPort), SERVICE_INSTANCE: String(i + 1) },
+          env: {
+            ...baseEnv,
+            MONGODB_URI: mongo.uri,
+            MONGODB_DB: 'chorus',
+            HEALTH_PORT: String(healthPort),
+            SERVICE_INSTANCE: String(i + 1),
+            ...(options.ackWaitMs !== undefined && { ACK_WAIT_MS: String(options.ackWaitMs) }),
+          },
           logFile: join(logDir, `message-service-${i + 1}.log`),
           ready: httpReady(healthPort, '/readyz'),
         });

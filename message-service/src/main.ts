@@ -15,6 +15,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** JetStream replicas of the stream and settings bucket if this process creates them. */
   JETSTREAM_REPLICAS: z.coerce.number().int().min(1).max(5).optional(),
+  /** How long a pulled message may stay unacked before JetStream redelivers it (ms). */
+  ACK_WAIT_MS: z.coerce.number().int().min(1_000).max(600_000).optional(),
   /** Connection name; replicas differ by pod name. */
   SERVICE_INSTANCE: z.string().min(1).optional(),
 });
@@ -35,6 +37,7 @@ async function main(): Promise<void> {
     name: env.SERVICE_INSTANCE ? `message-service ${env.SERVICE_INSTANCE}` : 'message-service',
     logger: log,
     ...(env.JETSTREAM_REPLICAS !== undefined && { jetstreamReplicas: env.JETSTREAM_REPLICAS }),
+    ...(env.ACK_WAIT_MS !== undefined && { stream: { ackWaitMs: env.ACK_WAIT_MS } }),
   });
 
   exitGracefullyOnSignals(log, async () => {

@@ -1,26 +1,28 @@
 import { MongoClient, type MongoClientOptions } from 'mongodb';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { consumerName, streamName, subjects } from '@chorus/shared/bus/names';
-import { historyRequest, roomsRequest } from '@chorus/shared/bus/payloads';
-import { ensureMessageStream, ensureSettingsBucket } from '@chorus/shared/bus/jetstream-setup';
+import { subjects } from '@chorus/shared/bus/names';
+import { historyRequest, lookupRequest, roomsRequest } from '@chorus/shared/bus/payloads';
+import { RoomStream } from '@chorus/shared/bus/room-stream';
+import { ensureMessageStream, ensureSettingsBucket, type StreamSetupOptions } from '@chorus/shared/bus/jetstream-setup';
 import { connectNats } from '@chorus/shared/bus/nats-connection';
 import { createLogger, type Logger } from '@chorus/shared/logging/logger';
 import { defaultBatchSettings, type BatchSettings } from '@chorus/shared/settings/batch-settings';
-import { Batcher } from './batcher.js';
-import { BatchProcessor } from './batch-processor.js';
-import { BatchWriter } from './batch-writer.js';
-import { collectionsOf } from './collections.js';
-import { ConsumerLoop } from './consumer-loop.js';
-import { FanoutPublisher } from './fanout-publisher.js';
+import { Batcher } from './pipeline/batcher.js';
+import { BatchProcessor } from './pipeline/batch-processor.js';
+import { BatchWriter } from './pipeline/batch-writer.js';
+import { ConsumerLoop } from './pipeline/consumer-loop.js';
+import type { InboundMessage } from './pipeline/inbound-message.js';
+import { LiveSettings } from './pipeline/live-settings.js';
+import { RetentionWatch } from './pipeline/retention-watch.js';
+import { WriterProgress } from './pipeline/writer-progress.js';
+import { HistoryHandler } from './rpc/history-handler.js';
+import { LookupHandler } from './rpc/lookup-handler.js';
+import { QueryGate } from './rpc/query-gate.js';
+import { RoomsHandler } from './rpc/rooms-handler.js';
+import { RpcServer } from './rpc/rpc-server.js';
+import { collectionsOf } from './storage/collections.js';
+import { ensureIndexes } from './storage/indexes.js';
 import { startHealthServer, type HealthServer } from './health-server.js';
-import { HistoryHandler } from './history-handler.js';
-import type { InboundMessage } from './inbound-message.js';
-import { ensureIndexes } from './indexes.js';
-import { LiveSettings } from './live-settings.js';
-import { QueryGate } from './query-gate.js';
-import { RoomsHandler } from './rooms-handler.js';
-import { RpcServer } from './rpc-server.js';
 import { StatsCollector, type MessageServiceStats } from './stats.js';
 import { StatsReporter } from './stats-reporter.js';
 
@@ -44,6 +46,8 @@ export interface MessageServiceConfig {
   consumeBufferSize?: number;
   /** JetStream replicas for the stream and settings bucket when this replica creates them (default 1). */
   jetstreamReplicas?: number;
+  /** Stream retention and the writer's ack_wait (tests shorten ack_wait). */
+  stream?: Omit<StreamSetupOptions, 'replicas'>;
   /** insertMany calls in flight at once (default 2); fan-out and acks stay in batch order. */
   maxInFlightWrites?: number;
   /** Distinct history/head queries run at once by this replica (default 8). */
@@ -126,14 +130,13 @@ export async function startMessageService(config: MessageServiceConfig): Promise
     const collections = collectionsOf(mongo.db(config.mongoDb ?? 'chorus'));
     await ensureIndexes(collections);
 
-    const streamOptions = config.jetstreamReplicas !== undefined ? { replicas: config.jetstreamReplicas } : {};
+    const streamOptions: StreamSetupOptions = { ...config.stream, ...(config.jetstreamReplicas !== undefined && { replicas: config.jetstreamReplicas }) };
     await ensureMessageStream(nc, streamOptions);
     const kv = await ensureSettingsBucket(nc, streamOptions);
 
     const stats = new StatsCollector();
     const processor = new BatchProcessor({
       writer: new BatchWriter(collections.messages),
-      fanout: new FanoutPublisher(nc),
       stats,
       log,
       onBatch: config.onBatch,
@@ -156,23 +159,27 @@ export async function startMessageService(config: MessageServiceConfig): Promise
     });
 
     const rpc = new RpcServer(nc, log);
-    // Reads of stored messages (history pages, heads) share one gate per replica.
+    // Reads of stored messages (history pages, heads, look-ups) share one gate per replica.
     const reads = new QueryGate(config.maxConcurrentReads ?? 8);
-    const history = new HistoryHandler(collections, reads);
-    const rooms = new RoomsHandler(collections, nc, reads);
-    rpc.serve(subjects.historyRpc, historyRequest, (request) => history.handle(request));
-    rpc.serve(subjects.roomsRpc, roomsRequest, (request) => rooms.handle(request));
+    const stream = new RoomStream(nc);
+    const writer = new WriterProgress(nc);
+    const maxReplyBytes = () => Math.floor((nc.info?.max_payload ?? 1024 * 1024) * 0.9);
+    const history = new HistoryHandler(collections.messages, stream, writer, reads, maxReplyBytes);
+    const rooms = new RoomsHandler(collections, nc, stream, reads);
+    const lookups = new LookupHandler(collections.messages, writer, reads);
+    rpc.serve(subjects.historyRpc, historyRequest, (request, deadline) => history.handle(request, deadline));
+    rpc.serve(subjects.roomsRpc, roomsRequest, (request, deadline) => rooms.handle(request, deadline));
+    rpc.serve(subjects.lookupRpc, lookupRequest, (request, deadline) => lookups.handle(request, deadline));
     cleanups.push(() => rpc.close());
 
-    const jsm = await jetstreamManager(nc);
+    const retention = new RetentionWatch(nc, writer, log);
+    retention.start();
+    cleanups.push(async () => retention.stop());
     if (config.statsIntervalMs !== 0) {
       const reporter = new StatsReporter(
         stats,
         {
-          queueDepth: async () => {
-            const info = await jsm.consumers.info(streamName, consumerName);
-            return info.num_pending + info.num_ack_pending;
-          },
+          queueDepth: async () => (await writer.lag()).unwritten,
         },
         log,
         config.statsIntervalMs ?? 1_000,

@@ -1,17 +1,20 @@
-import type { NatsConnection } from '@nats-io/transport-node';
-import { subjects } from '@chorus/shared/bus/names';
-import type { HistoryRequest, HistoryResult, RoomsRequest, RoomsResults, RpcReply } from '@chorus/shared/bus/payloads';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { deadlineHeader, subjects } from '@chorus/shared/bus/names';
+import type { HistoryRequest, HistoryResult, LookupRequest, LookupResult, RoomsRequest, RoomsResults, RpcReply } from '@chorus/shared/bus/payloads';
 import type { ErrorCode } from '@chorus/shared/protocol/error-codes';
 import { errorCodes } from '@chorus/shared/protocol/error-codes';
 
-/** An RPC answered with an error code the client should see (room_not_found, ...). */
+/** An RPC answered with an error code the client should see (room_not_found, unavailable, ...). */
 export class BackendError extends Error {
   constructor(readonly code: ErrorCode, message: string) {
     super(message);
   }
 }
 
-/** Request/reply calls to the message-service replicas (queue group) over NATS. */
+/**
+ * Request/reply calls to the message-service replicas (queue group) over NATS. Each request
+ * carries its deadline, so a replica drops work whose caller has already given up.
+ */
 export class MessageServiceClient {
   constructor(private readonly nc: NatsConnection, private readonly timeoutMs = 5_000) {}
 
@@ -23,10 +26,16 @@ export class MessageServiceClient {
     return this.call(subjects.historyRpc, request);
   }
 
+  lookup(request: LookupRequest): Promise<LookupResult> {
+    return this.call(subjects.lookupRpc, request);
+  }
+
   private async call<T>(subject: string, request: unknown): Promise<T> {
     let reply: RpcReply<T>;
     try {
-      const message = await this.nc.request(subject, JSON.stringify(request), { timeout: this.timeoutMs });
+      const headers = natsHeaders();
+      headers.set(deadlineHeader, String(Date.now() + this.timeoutMs));
+      const message = await this.nc.request(subject, JSON.stringify(request), { timeout: this.timeoutMs, headers });
       reply = message.json<RpcReply<T>>();
     } catch (error) {
       throw new BackendError('unavailable', `message service did not answer: ${(error as Error).message}`);

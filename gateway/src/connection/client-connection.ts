@@ -8,7 +8,9 @@ import { messageIdFor } from '@chorus/shared/protocol/message-id';
 import { protocolLimits } from '@chorus/shared/protocol/limits';
 import { tracer } from '@chorus/shared/telemetry/tracing';
 import { BackendError } from '../backend/message-service-client.js';
-import { RoomAttachment } from './room-attachment.js';
+import { RoomAttachment } from '../ordering/room-attachment.js';
+import type { RoomFeed } from '../ordering/room-feed.js';
+import { isBackendOutage } from './backend-outage.js';
 import type { GatewayServices } from './gateway-services.js';
 
 /** A refusal the client should see as an error frame. */
@@ -63,7 +65,11 @@ export class ClientConnection {
     this.services.metrics.frames.inc({ type: frame.type });
     this.handle(frame).catch((error: unknown) => {
       if (error instanceof ClientError || error instanceof BackendError) {
+        if (error.code === 'unavailable') this.services.log.warn({ user: this.user, type: frame.type, reason: error.message }, 'answered unavailable');
         this.sendError(error.code, error.message, frame.rid, frame.type);
+      } else if (isBackendOutage(error)) {
+        this.services.log.warn({ err: error, user: this.user, type: frame.type }, 'backend unavailable');
+        this.sendError('unavailable', `a backend is unavailable, try again: ${(error as Error).message}`, frame.rid, frame.type);
       } else {
         this.services.log.error({ err: error, user: this.user, type: frame.type }, 'request failed');
         this.sendError('internal', 'internal error', frame.rid, frame.type);
@@ -83,10 +89,11 @@ export class ClientConnection {
       case 'send':
         return this.sendMessage(frame);
       case 'create': {
-        const result = await backend.rooms({ op: 'create', room: frame.room, user: this.user });
-        await Promise.all([this.services.membership.created(frame.room, this.user), this.services.sequencer.created(frame.room)]);
-        await this.attach(frame.room, undefined);
-        return this.send({ type: 'joined', ...rid, room: frame.room, head: result.head, created: true });
+        this.requireRoomSlot(frame.room);
+        await backend.rooms({ op: 'create', room: frame.room, user: this.user });
+        await this.services.membership.created(frame.room, this.user);
+        const attachment = await this.attach(frame.room, undefined);
+        return this.send({ type: 'joined', ...rid, room: frame.room, head: attachment.position, created: true });
       }
       case 'join':
         return this.join(frame);
@@ -112,7 +119,6 @@ export class ClientConnection {
   }
 
   private async sendMessage(frame: SendFrame): Promise<void> {
-    const { sequencer, enqueuer } = this.services;
     const stopTimer = this.services.metrics.ackSeconds.startTimer();
     const span = tracer().startSpan('gateway.receive', {
       kind: SpanKind.SERVER,
@@ -123,15 +129,25 @@ export class ClientConnection {
         await this.requireMember(frame.room);
         const id = messageIdFor(this.user, frame.clientMsgId);
         span.setAttribute('chorus.message.id', id);
-        const seq = await sequencer.assign(frame.room, id);
-        const message = { id, room: frame.room, seq, sender: this.user, text: frame.text, ts: Date.now(), clientMsgId: frame.clientMsgId };
+        const message = { id, room: frame.room, sender: this.user, text: frame.text, ts: Date.now(), clientMsgId: frame.clientMsgId };
+        let published;
         try {
-          await enqueuer.enqueue(message);
+          published = await this.services.publisher.publish(message, frame.resend === true);
         } catch (error) {
-          throw new ClientError('unavailable', `the message was not stored, send it again with the same clientMsgId: ${(error as Error).message}`);
+          if (error instanceof BackendError) throw error;
+          this.services.log.warn({ err: error, room: frame.room }, 'publish failed; the sender was told to resend');
+          throw new ClientError('unavailable', `the message was not stored, send it again with the same clientMsgId and resend: true (${(error as Error).message})`);
         }
-        span.setAttribute('chorus.seq', seq);
-        this.send({ type: 'ack', ...(frame.rid !== undefined && { rid: frame.rid }), room: frame.room, clientMsgId: frame.clientMsgId, id, seq });
+        span.setAttribute('chorus.pos', published.pos);
+        this.send({
+          type: 'ack',
+          ...(frame.rid !== undefined && { rid: frame.rid }),
+          room: frame.room,
+          clientMsgId: frame.clientMsgId,
+          id,
+          pos: published.pos,
+          ...(published.duplicate && { duplicate: true }),
+        });
         stopTimer();
       });
     } finally {
@@ -140,14 +156,15 @@ export class ClientConnection {
   }
 
   private async join(frame: JoinFrame): Promise<void> {
-    const result = await this.services.backend.rooms({ op: 'join', room: frame.room, user: this.user });
-    await this.services.membership.changed(frame.room, this.user, true);
-    const attachment = await this.attach(frame.room, frame.afterSeq);
-    this.send({ type: 'joined', ...(frame.rid !== undefined && { rid: frame.rid }), room: frame.room, head: result.head, created: false });
-    await attachment.catchUp(async (after) => {
-      const page = await this.services.backend.history({ room: frame.room, after, limit: protocolLimits.maxHistoryLimit });
-      return { messages: page.messages, hasMore: page.hasMore };
-    });
+    this.requireRoomSlot(frame.room);
+    // A member resuming (the common case after a gateway died) needs no database write.
+    if (!(await this.services.membership.isMember(frame.room, this.user))) {
+      await this.services.backend.rooms({ op: 'join', room: frame.room, user: this.user });
+      await this.services.membership.changed(frame.room, this.user, true);
+    }
+    const attachment = await this.attach(frame.room, frame.after);
+    this.send({ type: 'joined', ...(frame.rid !== undefined && { rid: frame.rid }), room: frame.room, head: attachment.position, created: false });
+    if (attachment.catchingUp) await attachment.catchUp();
   }
 
   private async history(frame: HistoryFrame): Promise<void> {
@@ -167,26 +184,59 @@ export class ClientConnection {
     }
   }
 
-  private async attach(room: string, afterSeq: number | undefined): Promise<RoomAttachment> {
+  private requireRoomSlot(room: string): void {
+    if (!this.attachments.has(room) && this.attachments.size >= this.services.maxRoomsPerSocket) {
+      throw new ClientError('invalid_frame', `a socket can be in at most ${this.services.maxRoomsPerSocket} rooms; leave one first`);
+    }
+  }
+
+  private async attach(room: string, after: number | undefined): Promise<RoomAttachment> {
     await this.detach(room);
-    const attachment = new RoomAttachment(room, this, afterSeq);
+    const { hub, reader } = this.services;
+    let feed: RoomFeed | undefined;
+    const attachment = new RoomAttachment(
+      room,
+      this,
+      {
+        recentAfter: (position) => feed?.recentAfter(position),
+        read: (position, limit) => reader.read(room, position, limit),
+      },
+      (failed, error) => void this.catchUpFailed(failed, error),
+    );
     this.attachments.set(room, attachment);
     try {
-      await this.services.hub.attach(room, attachment);
+      feed = await hub.attach(room, attachment);
     } catch (error) {
       this.attachments.delete(room);
-      throw error;
+      throw new BackendError('unavailable', `room ${room} could not be opened: ${(error as Error).message}`);
     }
+    attachment.startAt(after, feed.head);
     await this.services.presence.entered(room, this.user).catch(() => {});
     // The socket closed while we were attaching: onClose did not see this attachment.
     if (this.closed) await this.detach(room);
     return attachment;
   }
 
+  private async catchUpFailed(attachment: RoomAttachment, error: unknown): Promise<void> {
+    if (this.attachments.get(attachment.room) !== attachment) return;
+    this.services.log.warn({ err: error, room: attachment.room, user: this.user, after: attachment.position }, 'catch-up failed; the client was told to join again');
+    await this.detach(attachment.room).catch(() => {});
+    this.services.metrics.errors.inc({ code: 'catchup_failed' });
+    this.send({
+      type: 'error',
+      code: 'catchup_failed',
+      message: `the missed messages of ${attachment.room} could not be read; join again with after ${attachment.position}`,
+      request: 'join',
+      room: attachment.room,
+      after: attachment.position,
+    });
+  }
+
   private async detach(room: string): Promise<void> {
     const attachment = this.attachments.get(room);
     if (!attachment) return;
     this.attachments.delete(room);
+    attachment.stop();
     await this.services.hub.detach(room, attachment);
     await this.services.presence.left(room, this.user).catch(() => {});
   }

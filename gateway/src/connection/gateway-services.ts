@@ -1,11 +1,11 @@
 import type { Logger } from '@chorus/shared/logging/logger';
 import type { GatewayMetrics } from '../http/gateway-metrics.js';
 import type { MessageServiceClient } from '../backend/message-service-client.js';
-import type { MessageEnqueuer } from '../enqueue/message-enqueuer.js';
-import type { RoomSequencer } from '../enqueue/room-sequencer.js';
+import type { MessagePublisher } from '../publish/message-publisher.js';
 import type { PresenceTracker } from '../presence/presence-tracker.js';
 import type { MembershipCache } from '../rooms/membership-cache.js';
-import type { RoomHub } from '../rooms/room-hub.js';
+import type { RoomHub } from '../ordering/room-hub.js';
+import type { RoomReader } from '../ordering/room-reader.js';
 
 /** What a client connection needs from the gateway; one instance shared by every socket. */
 export interface GatewayServices {
@@ -13,12 +13,14 @@ export interface GatewayServices {
   log: Logger;
   backend: MessageServiceClient;
   membership: MembershipCache;
-  sequencer: RoomSequencer;
-  enqueuer: MessageEnqueuer;
+  publisher: MessagePublisher;
   hub: RoomHub;
+  reader: RoomReader;
   presence: PresenceTracker;
   metrics: GatewayMetrics;
   maxFrameBytes: number;
   /** A socket whose unsent output exceeds this is closed as a slow consumer (it resumes later). */
   maxBufferedBytes: number;
+  /** Rooms one socket may be in at once. */
+  maxRoomsPerSocket: number;
 }

@@ -27,7 +27,8 @@ export class MembershipCache {
   async isMember(room: string, user: string): Promise<boolean> {
     const cached = this.local.get(room);
     if (cached && cached.expiresAt > Date.now() && cached.members.has(user)) return true;
-    const members = await this.redisReads.run(room, () => this.fromRedis(room));
+    // Redis down: the database answers instead (slower, but a send still goes through).
+    const members = await this.redisReads.run(room, () => this.fromRedis(room)).catch(() => undefined);
     if (members?.has(user)) {
       this.remember(room, members);
       return true;
@@ -45,7 +46,8 @@ export class MembershipCache {
   async created(room: string, user: string): Promise<void> {
     this.local.delete(room);
     const key = membersKey(room);
-    await this.redis.multi().del(key).sadd(key, emptyMarker, user).expire(key, this.redisTtlSeconds).exec();
+    // Redis down: its set stays absent and the database answers until it is back.
+    await this.redis.multi().del(key).sadd(key, emptyMarker, user).expire(key, this.redisTtlSeconds).exec().catch(() => {});
   }
 
   /** After this gateway changed a membership: update the shared set in place and forget locally. */
@@ -54,13 +56,16 @@ export class MembershipCache {
     const key = membersKey(room);
     // Only touch an existing set: creating a partial one would hide the other members.
     if (member) {
-      await this.redis.eval(
-        "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('SADD', KEYS[1], ARGV[1]); redis.call('EXPIRE', KEYS[1], ARGV[2]) end",
-        1,
-        key,
-        user,
-        this.redisTtlSeconds,
-      );
+      // A failed add only costs a database read later (a cache "no" is confirmed there).
+      await this.redis
+        .eval(
+          "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('SADD', KEYS[1], ARGV[1]); redis.call('EXPIRE', KEYS[1], ARGV[2]) end",
+          1,
+          key,
+          user,
+          this.redisTtlSeconds,
+        )
+        .catch(() => {});
     }
     else await this.redis.srem(key, user);
   }
@@ -78,7 +83,7 @@ export class MembershipCache {
     const key = membersKey(room);
     const pipeline = this.redis.multi().del(key);
     pipeline.sadd(key, emptyMarker, ...members).expire(key, this.redisTtlSeconds);
-    await pipeline.exec();
+    await pipeline.exec().catch(() => {}); // a refill is an optimization; Redis may be down
     const set = new Set(members);
     this.remember(room, set);
     return set;

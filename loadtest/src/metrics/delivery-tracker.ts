@@ -14,7 +14,7 @@ export interface DeliveryTotals {
   messagesWithLoss: number;
   /** The same message id received twice by one receiver. */
   duplicates: number;
-  /** Per (receiver, room): a seq that is not exactly the previous one + 1. */
+  /** Per (receiver, room): a message whose `prev` is not the position the receiver held (a gap, or out of order). */
   orderViolations: number;
   /** Deliveries of messages that were never acked (a send that failed or timed out, yet was stored). */
   deliveriesOfUnackedMessages: number;
@@ -33,7 +33,7 @@ interface RoomState {
 
 interface ReceiverState {
   room: number;
-  lastSeq: number;
+  lastPos: number;
   /** Bit per room message index: seen by this receiver. One bit, so 10M deliveries cost 1.25 MB. */
   seen: Uint8Array;
 }
@@ -58,7 +58,7 @@ export class DeliveryTracker {
 
   /** Registers one receiver in one room; the returned slot identifies it in `onDelivery`. */
   addReceiver(room: number): number {
-    this.receivers.push({ room, lastSeq: -1, seen: new Uint8Array(8) });
+    this.receivers.push({ room, lastPos: -1, seen: new Uint8Array(8) });
     return this.receivers.length - 1;
   }
 
@@ -73,7 +73,7 @@ export class DeliveryTracker {
     this.matchedTotal += Math.min(state.delivered[i]!, members);
   }
 
-  onDelivery(slot: number, id: string, seq: number): DeliveryVerdict {
+  onDelivery(slot: number, id: string, pos: number, prev: number): DeliveryVerdict {
     const receiver = this.receivers[slot]!;
     const state = this.rooms[receiver.room]!;
     const i = this.indexOf(state, id);
@@ -89,8 +89,8 @@ export class DeliveryTracker {
       return 'duplicate';
     }
     receiver.seen[byte]! |= bit;
-    if (receiver.lastSeq >= 0 && seq !== receiver.lastSeq + 1) this.orderViolations++;
-    receiver.lastSeq = Math.max(receiver.lastSeq, seq);
+    if (receiver.lastPos >= 0 && prev !== receiver.lastPos) this.orderViolations++;
+    receiver.lastPos = Math.max(receiver.lastPos, pos);
     const delivered = ++state.delivered[i]!;
     const expected = state.expected[i]!;
     if (expected >= 0 && delivered <= expected) this.matchedTotal++;

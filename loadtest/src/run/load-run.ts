@@ -84,9 +84,8 @@ export class LoadRun implements FrameSink {
   }
 
   /**
-   * One message in every room, spread over `durationMs`: the first message of a room takes the
-   * platform's slow path (its sequence counter is seeded from the database), so a benchmark sends
-   * these before it measures steady state.
+   * One message in every room, spread over `durationMs`: the first message of a room opens it on
+   * every gateway, so a benchmark sends these before it measures steady state.
    */
   warmUpPhase(durationMs: number): PhaseSpec {
     const builder = new ScheduleBuilder();
@@ -343,7 +342,7 @@ export class LoadRun implements FrameSink {
           metrics.countError('message_for_unjoined_room');
           return;
         }
-        if (metrics.tracker.onDelivery(user.roomSlots[k]!, frame.id, frame.seq) === 'duplicate') return;
+        if (metrics.tracker.onDelivery(user.roomSlots[k]!, frame.id, frame.pos, frame.prev) === 'duplicate') return;
         const sentAt = decodeSentAtMs(frame.text);
         if (sentAt === undefined) {
           metrics.series.count('delivered', receivedAtMs);

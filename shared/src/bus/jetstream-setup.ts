@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import {
   AckPolicy,
   DeliverPolicy,
+  DiscardPolicy,
   JetStreamApiError,
   RetentionPolicy,
   StorageType,
@@ -14,25 +15,51 @@ import { consumerName, settingsBucket, streamName, subjects } from './names.js';
 
 const nanosPerMs = 1_000_000;
 
-/** The message stream: a work queue, so a message leaves the stream once a message-service acks it. */
-export const messageStreamConfig = {
-  name: streamName,
-  subjects: [subjects.inboundAll],
-  retention: RetentionPolicy.Workqueue,
-  storage: StorageType.File,
-  // Publishes with the same Nats-Msg-Id inside this window are dropped, so a gateway retrying a
-  // publish whose ack got lost does not enqueue the message twice.
-  duplicate_window: 2 * 60 * 1000 * nanosPerMs,
-} satisfies Partial<StreamConfig>;
+/** How long and how much the stream keeps; see docs/architecture.md "Retention". */
+export const streamRetention = {
+  /** A message older than this leaves the stream (MongoDB has it by then, or the lag was reported). */
+  maxAgeMs: 24 * 3600 * 1000,
+  /** Bytes the stream may hold before the oldest messages leave it. */
+  maxBytes: 1024 * 1024 * 1024,
+  /**
+   * Publishes with the same Nats-Msg-Id inside this window are answered as duplicates with the
+   * original's sequence. Older resends are found in MongoDB (the lookup RPC), which is why the
+   * writer must never lag by more than this: see WriterLag.
+   */
+  duplicateWindowMs: 2 * 60 * 1000,
+} as const;
 
-/** The durable pull consumer every message-service replica shares. */
-export const messageConsumerConfig = {
-  durable_name: consumerName,
-  ack_policy: AckPolicy.Explicit,
-  ack_wait: 30 * 1000 * nanosPerMs,
-  max_ack_pending: 20_000,
-  deliver_policy: DeliverPolicy.All,
-} satisfies Partial<ConsumerConfig>;
+/**
+ * The message stream: the durable log and the ordering authority. A room's order is the order of
+ * its subject in the stream; positions are stream sequences. Limits retention (not a work queue):
+ * messages stay after the writer stored them, so gateways replay resumes and gaps from it. Every
+ * stored message is republished on chorus.live.<room> for live delivery.
+ */
+export function messageStreamConfig(options: StreamSetupOptions = {}): Partial<StreamConfig> & { name: string } {
+  return {
+    name: streamName,
+    subjects: [subjects.inboundAll],
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    storage: StorageType.File,
+    max_age: (options.maxAgeMs ?? streamRetention.maxAgeMs) * nanosPerMs,
+    max_bytes: options.maxBytes ?? streamRetention.maxBytes,
+    duplicate_window: streamRetention.duplicateWindowMs * nanosPerMs,
+    allow_direct: true,
+    republish: { src: subjects.inboundAll, dest: subjects.liveAll },
+  };
+}
+
+/** The durable pull consumer every message-service replica shares (the MongoDB writer). */
+export function messageConsumerConfig(options: StreamSetupOptions = {}): Partial<ConsumerConfig> & { durable_name: string } {
+  return {
+    durable_name: consumerName,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: (options.ackWaitMs ?? 30_000) * nanosPerMs,
+    max_ack_pending: 20_000,
+    deliver_policy: DeliverPolicy.All,
+  };
+}
 
 export interface StreamSetupOptions {
   /**
@@ -40,16 +67,29 @@ export interface StreamSetupOptions {
    * explicitly; absent = keep what exists (1 for a new stream). A NATS cluster wants 3.
    */
   replicas?: number;
+  /** How long the writer has to ack a pulled message before JetStream redelivers it (default 30 s). */
+  ackWaitMs?: number;
+  /** Retention limits (defaults in streamRetention). */
+  maxAgeMs?: number;
+  maxBytes?: number;
+  /**
+   * Also create the writer's durable consumer, or bring its ack_wait to this config (default
+   * true). Gateways pass false: only the writer's side decides its ack_wait.
+   */
+  consumer?: boolean;
 }
 
+/** Fields brought to our config on an existing stream; everything else (replicas, placement) is left alone. */
+const managedFields = ['subjects', 'retention', 'discard', 'max_age', 'max_bytes', 'duplicate_window', 'allow_direct', 'republish'] as const;
+
 /**
- * Creates the message stream and the durable consumer if they are missing, and brings an existing
- * one to the config above without touching anything else (an operator may have raised its
- * replicas). Idempotent: the gateway, the message-service and the local supervisor all call it at
- * start-up with this same config, so whichever runs first wins and the others are no-ops.
+ * Creates the message stream and the writer's durable consumer if they are missing, and brings
+ * existing ones to the config above. Idempotent: the gateway, the message-service and the local
+ * supervisor all call it at start-up, so whichever runs first wins and the others are no-ops.
  */
 export async function ensureMessageStream(nc: NatsConnection, options: StreamSetupOptions = {}): Promise<void> {
   const jsm = await jetstreamManager(nc);
+  const wanted = messageStreamConfig(options);
   let existing: StreamConfig | undefined;
   try {
     existing = (await jsm.streams.info(streamName)).config;
@@ -58,37 +98,34 @@ export async function ensureMessageStream(nc: NatsConnection, options: StreamSet
   }
   if (!existing) {
     try {
-      await jsm.streams.add({ ...messageStreamConfig, num_replicas: options.replicas ?? 1 });
+      await jsm.streams.add({ ...wanted, num_replicas: options.replicas ?? 1 });
     } catch (addError) {
       // Another process created it between our info and add.
       if (!isAlreadyInUse(addError)) throw addError;
     }
   } else {
-    if (existing.retention !== messageStreamConfig.retention) {
-      // A limits or interest stream would keep or drop messages behind our back; refuse loudly.
-      throw new Error(`stream ${streamName} exists with retention ${existing.retention}, expected ${messageStreamConfig.retention}; delete it or fix it by hand`);
+    if (existing.retention !== wanted.retention) {
+      // JetStream cannot change a stream's retention in place (a v1 work-queue stream); refuse loudly.
+      throw new Error(
+        `stream ${streamName} exists with retention ${existing.retention}, expected ${wanted.retention}; ` +
+          'it was made by an older Chorus: let the message-service drain it, then delete it (nats stream rm CHORUS_MESSAGES)',
+      );
     }
-    const subjectsDiffer = existing.subjects?.length !== 1 || existing.subjects[0] !== subjects.inboundAll;
+    const differs = managedFields.some((field) => JSON.stringify(existing[field]) !== JSON.stringify(wanted[field]));
     const replicasDiffer = options.replicas !== undefined && existing.num_replicas !== options.replicas;
-    if (subjectsDiffer || existing.duplicate_window !== messageStreamConfig.duplicate_window || replicasDiffer) {
-      await jsm.streams.update(streamName, {
-        ...existing,
-        subjects: messageStreamConfig.subjects,
-        duplicate_window: messageStreamConfig.duplicate_window,
-        num_replicas: options.replicas ?? existing.num_replicas,
-      });
+    if (differs || replicasDiffer) {
+      await jsm.streams.update(streamName, { ...existing, ...wanted, num_replicas: options.replicas ?? existing.num_replicas });
     }
   }
+  if (options.consumer === false) return;
+  const consumer = messageConsumerConfig(options);
   // consumers.add with an identical config is accepted by the server; a changed updatable field
   // (ack_wait, max_ack_pending) is applied in place.
   try {
-    await jsm.consumers.add(streamName, messageConsumerConfig);
+    await jsm.consumers.add(streamName, consumer);
   } catch (error) {
     if (!isAlreadyInUse(error)) throw error;
-    await jsm.consumers.update(streamName, consumerName, {
-      ack_wait: messageConsumerConfig.ack_wait,
-      max_ack_pending: messageConsumerConfig.max_ack_pending,
-    });
+    await jsm.consumers.update(streamName, consumerName, { ack_wait: consumer.ack_wait, max_ack_pending: consumer.max_ack_pending });
   }
 }
 

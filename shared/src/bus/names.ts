@@ -3,7 +3,7 @@
  * consumer and writes live settings to the same KV bucket.
  */
 export const streamName = 'CHORUS_MESSAGES';
-/** Durable pull consumer shared by every message-service replica. */
+/** Durable pull consumer shared by every message-service replica: the MongoDB writer. */
 export const consumerName = 'message-service';
 /** Queue group for request/reply handled by message-service replicas. */
 export const rpcQueueGroup = 'message-service';
@@ -12,11 +12,15 @@ export const settingsBucket = 'chorus_settings';
 export const batchingKey = 'batching';
 
 export const subjects = {
-  /** JetStream input, one subject per room: chorus.in.<room>. */
+  /** JetStream input, one subject per room: chorus.in.<room>. A room's order is this subject's order in the stream. */
   inbound: (room: string) => `chorus.in.${room}`,
   inboundAll: 'chorus.in.>',
-  /** Core NATS fan-out after the database write: chorus.out.<room>. */
-  fanout: (room: string) => `chorus.out.${room}`,
+  /**
+   * The stream republishes every stored message here (core NATS, at most once) with its stream
+   * sequence and the previous sequence of the same room in headers: the gateways' live feed.
+   */
+  live: (room: string) => `chorus.live.${room}`,
+  liveAll: 'chorus.live.>',
   /** Membership changed in a room: gateways drop their cached members. */
   membership: (room: string) => `chorus.membership.${room}`,
   membershipAll: 'chorus.membership.*',
@@ -24,9 +28,20 @@ export const subjects = {
   presence: (room: string) => `chorus.presence.${room}`,
   historyRpc: 'chorus.rpc.history',
   roomsRpc: 'chorus.rpc.rooms',
+  /** Has this message id been stored, and where? (a resend's look-up) */
+  lookupRpc: 'chorus.rpc.lookup',
 } as const;
 
 /** Room id from a `chorus.<kind>.<room>` subject. */
 export function roomFromSubject(subject: string): string {
   return subject.slice(subject.indexOf('.', 'chorus.'.length) + 1);
 }
+
+/** Headers the stream's RePublish sets on each live copy. */
+export const republishHeaders = {
+  sequence: 'Nats-Sequence',
+  lastSequence: 'Nats-Last-Sequence',
+} as const;
+
+/** Header carrying an RPC's deadline (ms since the epoch): work whose caller has gone is dropped. */
+export const deadlineHeader = 'Chorus-Deadline';

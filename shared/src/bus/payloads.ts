@@ -1,53 +1,57 @@
 import { z } from 'zod';
 import { roomId } from '../protocol/client-frames.js';
 import { protocolLimits } from '../protocol/limits.js';
+import type { ChatMessage } from '../protocol/server-frames.js';
 
 /**
  * Schemas of everything that crosses NATS between services. Each receiver validates what it gets,
  * so one bad payload is rejected and logged instead of crashing a worker.
  */
 const userName = z.string().regex(protocolLimits.userNamePattern);
-const seq = z.number().int().min(1);
+const position = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
-/** What the gateway stores in JetStream (subject chorus.in.<room>, header Nats-Msg-Id = id). */
-export const queuedMessage = z.strictObject({
+/**
+ * The one message schema: what the gateway stores in JetStream on chorus.in.<room> (header
+ * Nats-Msg-Id = id). Its position is not in the payload: it is the stream sequence JetStream gives it.
+ */
+export const storedMessage = z.strictObject({
   id: z.string().min(1).max(64),
   room: roomId,
-  seq,
   sender: userName,
   text: z.string().min(1).max(protocolLimits.maxTextChars),
   ts: z.number().int().positive(),
   clientMsgId: z.string().min(1).max(protocolLimits.clientMsgIdMaxChars),
 });
-export type QueuedMessage = z.infer<typeof queuedMessage>;
+export type StoredMessage = z.infer<typeof storedMessage>;
 
-/** One room's messages from one batch, published on chorus.out.<room> after the database write. */
-export const fanoutBatch = z.strictObject({
-  room: roomId,
-  messages: z
-    .array(
-      z.strictObject({
-        id: z.string(),
-        room: roomId,
-        seq,
-        sender: userName,
-        text: z.string(),
-        ts: z.number().int(),
-        /** W3C traceparent of the message's fan-out span, so deliveries join the message's trace. */
-        traceparent: z.string().optional(),
-      }),
-    )
-    .min(1),
-});
-export type FanoutBatch = z.infer<typeof fanoutBatch>;
+/** A stored message at its position: what readers of the stream and of MongoDB both produce. */
+export interface PositionedMessage {
+  pos: number;
+  message: StoredMessage;
+}
 
-export const historyRequest = z.strictObject({
-  room: roomId,
-  before: z.number().int().min(0).optional(),
-  after: z.number().int().min(0).optional(),
-  limit: z.number().int().min(1).max(1000),
-});
+/** The wire form of a run of a room's messages, `prev` chained from `after` (nothing lies between). */
+export function chainFrom(after: number, run: readonly PositionedMessage[]): ChatMessage[] {
+  let prev = after;
+  return run.map(({ pos, message }) => {
+    const chat: ChatMessage = { room: message.room, pos, prev, id: message.id, sender: message.sender, text: message.text, ts: message.ts };
+    prev = pos;
+    return chat;
+  });
+}
+
+export const historyRequest = z
+  .strictObject({
+    room: roomId,
+    before: position.optional(),
+    after: position.optional(),
+    limit: z.number().int().min(1).max(1000),
+  })
+  .refine((r) => r.before === undefined || r.after === undefined, { message: 'give before or after, not both' });
 export type HistoryRequest = z.infer<typeof historyRequest>;
+
+export const lookupRequest = z.strictObject({ room: roomId, id: z.string().min(1).max(64) });
+export type LookupRequest = z.infer<typeof lookupRequest>;
 
 export const roomsRequest = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('create'), room: roomId, user: userName }),
@@ -55,9 +59,9 @@ export const roomsRequest = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('leave'), room: roomId, user: userName }),
   /** Members of a room (the gateway's cache fills from this on a miss). */
   z.strictObject({ op: z.literal('members'), room: roomId }),
-  /** Rooms the user belongs to, each with its stored head seq. */
+  /** Rooms the user belongs to, each with its head position. */
   z.strictObject({ op: z.literal('list'), user: userName }),
-  /** Highest stored seq of a room (0 when empty). */
+  /** Position of the room's newest message (0 when it has none). */
   z.strictObject({ op: z.literal('head'), room: roomId }),
 ]);
 export type RoomsRequest = z.infer<typeof roomsRequest>;
@@ -74,6 +78,10 @@ export interface RoomsResults {
   head: { room: string; head: number };
 }
 export interface HistoryResult {
-  messages: { room: string; seq: number; id: string; sender: string; text: string; ts: number }[];
+  messages: ChatMessage[];
   hasMore: boolean;
+}
+/** `pos` of the stored message with that id, or null: it was never stored (safe to publish). */
+export interface LookupResult {
+  pos: number | null;
 }

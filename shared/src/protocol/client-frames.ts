@@ -6,7 +6,8 @@ const requestId = z.union([z.string().max(64), z.number().int()]).optional();
 export const roomId = z
   .string()
   .regex(protocolLimits.roomIdPattern, 'room must be 1-64 characters of A-Z a-z 0-9 _ -');
-const seq = z.number().int().min(0);
+/** A room position: the JetStream stream sequence of a message (0 = before the room's first message). */
+const position = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 export const sendFrame = z.strictObject({
   type: z.literal('send'),
@@ -14,6 +15,12 @@ export const sendFrame = z.strictObject({
   room: roomId,
   clientMsgId: z.string().min(1).max(protocolLimits.clientMsgIdMaxChars),
   text: z.string().min(1, 'text must not be empty').max(protocolLimits.maxTextChars),
+  /**
+   * This clientMsgId may have been sent before (a retry after a lost ack or a reconnect). The
+   * gateway then looks the message up first, so a retry of any age is answered with the original
+   * id and position and never stored twice.
+   */
+  resend: z.boolean().optional(),
 });
 
 export const createFrame = z.strictObject({
@@ -26,8 +33,8 @@ export const joinFrame = z.strictObject({
   type: z.literal('join'),
   rid: requestId,
   room: roomId,
-  /** Resume: the last seq this client has; the gateway sends everything after it first. */
-  afterSeq: seq.optional(),
+  /** Resume: the last position this client has; the gateway sends every message after it first. */
+  after: position.optional(),
 });
 
 export const leaveFrame = z.strictObject({
@@ -41,8 +48,8 @@ export const historyFrame = z
     type: z.literal('history'),
     rid: requestId,
     room: roomId,
-    before: seq.optional(),
-    after: seq.optional(),
+    before: position.optional(),
+    after: position.optional(),
     limit: z.number().int().min(1).max(protocolLimits.maxHistoryLimit).optional(),
   })
   .refine((f) => f.before === undefined || f.after === undefined, {

@@ -9,6 +9,7 @@ export const errorCodes = [
   'room_not_found',
   'room_exists',
   'unavailable', // a backend (queue, database) did not answer in time; safe to retry
+  'catchup_failed', // a room's missed messages could not be read; join again with `after`
   'internal',
 ] as const;
 

@@ -3,10 +3,16 @@ import type { ErrorCode } from './error-codes.js';
 /** Frames the gateway sends. Replies echo the request's `rid`. */
 export type RequestId = string | number;
 
-/** A chat message as every receiver sees it; `seq` is the room's gapless sequence number. */
+/**
+ * A chat message as every receiver sees it. `pos` is its position in the room: the stream
+ * sequence JetStream gave it, strictly increasing per room but not gapless (other rooms' messages
+ * share the sequence). `prev` is the position of the room's message before it (0 for the room's
+ * first), so a receiver that holds `prev` knows it has everything up to `pos`.
+ */
 export interface ChatMessage {
   room: string;
-  seq: number;
+  pos: number;
+  prev: number;
   id: string;
   sender: string;
   text: string;
@@ -25,7 +31,10 @@ export interface AckFrame {
   room: string;
   clientMsgId: string;
   id: string;
-  seq: number;
+  /** The message's position in the room (for a retried send: the original's). */
+  pos: number;
+  /** True when this clientMsgId was stored before: nothing new was stored. */
+  duplicate?: boolean;
 }
 export interface MessageFrame extends ChatMessage {
   type: 'message';
@@ -34,7 +43,7 @@ export interface JoinedFrame {
   type: 'joined';
   rid?: RequestId;
   room: string;
-  /** Highest seq stored in the room when the join was served. */
+  /** Position of the room's newest message when the join was served (0: none yet). */
   head: number;
   created: boolean;
 }
@@ -73,6 +82,13 @@ export interface ErrorFrame {
   message: string;
   /** The `type` of the frame this error answers, when it could be read. */
   request?: string;
+  /** The room the error is about, when it is about one (e.g. `catchup_failed`). */
+  room?: string;
+  /**
+   * With `catchup_failed`: the last position of the room this socket was sent; join again with
+   * `after` set to it (the gateway stopped the room's live messages for this socket).
+   */
+  after?: number;
 }
 
 export type ServerFrame =

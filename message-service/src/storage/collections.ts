@@ -1,10 +1,13 @@
 import type { Collection, Db } from 'mongodb';
 
-/** One stored chat message; `_id` is the message id, so the primary key dedupes redeliveries. */
+/**
+ * One stored chat message. `_id` is the message id, so the primary key dedupes redeliveries;
+ * `pos` is its stream sequence (its position in the room), unique per room.
+ */
 export interface MessageDoc {
   _id: string;
   room: string;
-  seq: number;
+  pos: number;
   sender: string;
   text: string;
   /** When the gateway accepted the message (ms since epoch). */

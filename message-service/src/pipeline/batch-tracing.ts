@@ -1,6 +1,6 @@
 import { SpanStatusCode, trace, type Context, type Link, type Span } from '@opentelemetry/api';
 import type { MsgHdrs } from '@nats-io/transport-node';
-import { extractTrace, tracer, traceparentOf } from '@chorus/shared/telemetry/tracing';
+import { extractTrace, tracer } from '@chorus/shared/telemetry/tracing';
 
 export interface TracedMessage {
   headers: MsgHdrs | undefined;
@@ -19,7 +19,7 @@ interface MessageSpans {
 /**
  * The spans of one batch. The batch itself is a root span linked to every message's trace; each
  * message gets, inside its own trace, `queue.wait` (accepted -> pulled) and `batch.process`
- * (linked to the batch span) with children `mongodb.insert` and `fanout.publish`. With tracing
+ * (linked to the batch span) with child `mongodb.insert`. With tracing
  * off the batch span does not record and everything per message is skipped, so the hot path
  * pays for one no-op span per batch.
  */
@@ -74,14 +74,6 @@ export class BatchTrace {
       if (error) span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
       span.end(endTime);
     }
-  }
-
-  /** Starts the fan-out span of message `index`; its traceparent goes into the fan-out payload. */
-  startFanout(index: number): { traceparent: string | undefined; span: Span | undefined } {
-    if (!this.recording) return { traceparent: undefined, span: undefined };
-    const m = this.perMessage[index]!;
-    const span = tracer().startSpan('fanout.publish', {}, m.processContext);
-    return { traceparent: traceparentOf(span), span };
   }
 
   /** Ends the per-message spans; `outcome` per message index marks the ones not acked. */

@@ -2,7 +2,8 @@ import { MongoServerError } from 'mongodb';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { subjects } from '@chorus/shared/bus/names';
 import type { RoomsRequest, RoomsResults } from '@chorus/shared/bus/payloads';
-import { membershipId, type Collections } from './collections.js';
+import type { RoomStream } from '@chorus/shared/bus/room-stream';
+import { membershipId, type Collections } from '../storage/collections.js';
 import type { QueryGate } from './query-gate.js';
 import { RpcError } from './rpc-error.js';
 
@@ -17,23 +18,24 @@ export class RoomsHandler {
   constructor(
     private readonly collections: Collections,
     private readonly nc: NatsConnection,
+    private readonly stream: RoomStream,
     private readonly gate: QueryGate,
   ) {}
 
-  handle(request: RoomsRequest): Promise<RoomsResults[Op]> {
+  handle(request: RoomsRequest, deadline?: number): Promise<RoomsResults[Op]> {
     switch (request.op) {
       case 'create':
         return this.create(request);
       case 'join':
-        return this.join(request);
+        return this.join(request, deadline);
       case 'leave':
         return this.leave(request);
       case 'members':
         return this.members(request);
       case 'list':
-        return this.list(request);
+        return this.list(request, deadline);
       case 'head':
-        return this.head(request.room).then((head) => ({ room: request.room, head }));
+        return this.head(request.room, deadline).then((head) => ({ room: request.room, head }));
     }
   }
 
@@ -45,13 +47,13 @@ export class RoomsHandler {
       throw error;
     }
     await this.addMember(room, user);
-    return { room, head: await this.head(room), created: true };
+    return { room, head: 0, created: true }; // a new room has no messages
   }
 
-  private async join({ room, user }: RequestOf<'join'>): Promise<RoomsResults['join']> {
+  private async join({ room, user }: RequestOf<'join'>, deadline: number | undefined): Promise<RoomsResults['join']> {
     await this.requireRoom(room);
     await this.addMember(room, user);
-    return { room, head: await this.head(room), created: false };
+    return { room, head: await this.head(room, deadline), created: false };
   }
 
   private async leave({ room, user }: RequestOf<'leave'>): Promise<RoomsResults['leave']> {
@@ -70,26 +72,31 @@ export class RoomsHandler {
     return { room, members: docs.map((d) => d.user).sort() };
   }
 
-  private async list({ user }: RequestOf<'list'>): Promise<RoomsResults['list']> {
+  private async list({ user }: RequestOf<'list'>, deadline: number | undefined): Promise<RoomsResults['list']> {
     const docs = await this.collections.memberships.find({ user }, { projection: { room: 1 } }).toArray();
     const rooms = docs.map((d) => d.room).sort();
-    const heads = await Promise.all(rooms.map((room) => this.head(room)));
-    return { rooms: rooms.map((room, i) => ({ room, head: heads[i]! })) };
+    const heads = await this.stream.heads(rooms);
+    const missing = rooms.filter((room) => !heads.has(room));
+    const stored = await Promise.all(missing.map((room) => this.storedHead(room, deadline)));
+    missing.forEach((room, i) => heads.set(room, stored[i]!));
+    return { rooms: rooms.map((room) => ({ room, head: heads.get(room) ?? 0 })) };
   }
 
-  /**
-   * Highest stored seq of the room, 0 when it has none. Concurrent look-ups of one room share a
-   * query: a head read a moment early is harmless (receivers fill a gap from history).
-   */
-  private head(room: string): Promise<number> {
-    return this.gate.run(`head/${room}`, async () => {
-      const [last] = await this.collections.messages
-        .find({ room }, { projection: { _id: 0, seq: 1 } })
-        .sort({ seq: -1 })
-        .limit(1)
-        .toArray();
-      return last?.seq ?? 0;
-    });
+  /** Position of the room's newest message: the stream's, or MongoDB's for a room quiet longer than the stream keeps. */
+  private async head(room: string, deadline: number | undefined): Promise<number> {
+    const head = await this.stream.head(room);
+    return head > 0 ? head : this.storedHead(room, deadline);
+  }
+
+  private storedHead(room: string, deadline: number | undefined): Promise<number> {
+    return this.gate.run(
+      `head/${room}`,
+      async () => {
+        const [last] = await this.collections.messages.find({ room }, { projection: { _id: 0, pos: 1 } }).sort({ pos: -1 }).limit(1).toArray();
+        return last?.pos ?? 0;
+      },
+      deadline,
+    );
   }
 
   private async requireRoom(room: string): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { z } from 'zod';
 import { MongoNetworkError, MongoServerSelectionError } from 'mongodb';
-import { rpcQueueGroup } from '@chorus/shared/bus/names';
+import { deadlineHeader, rpcQueueGroup } from '@chorus/shared/bus/names';
 import type { RpcReply } from '@chorus/shared/bus/payloads';
 import type { Logger } from '@chorus/shared/logging/logger';
 import { RpcError } from './rpc-error.js';
@@ -14,6 +14,8 @@ export class RpcServer {
   constructor(
     private readonly nc: NatsConnection,
     private readonly log: Logger,
+    /** Requests handled at once by this replica; more are answered `unavailable` at once. */
+    private readonly maxInFlight = 1_000,
   ) {}
 
   /**
@@ -21,12 +23,16 @@ export class RpcServer {
    * handler's result is replied as {ok:true,result}, an RpcError as its code, anything else as
    * `internal` (logged; the message does not leak details).
    */
-  serve<S extends z.ZodType, R>(subject: string, schema: S, handler: (request: z.infer<S>) => Promise<R>): void {
+  serve<S extends z.ZodType, R>(subject: string, schema: S, handler: Handler<S, R>): void {
     const sub = this.nc.subscribe(subject, {
       queue: rpcQueueGroup,
       callback: (error, msg) => {
         if (error) {
           this.log.error({ err: error, subject }, 'rpc subscription failed');
+          return;
+        }
+        if (this.inFlight.size >= this.maxInFlight) {
+          this.reply(msg, { ok: false, code: 'unavailable', message: 'the message service is busy; try again' });
           return;
         }
         const done = this.handle(msg, schema, handler).finally(() => this.inFlight.delete(done));
@@ -42,7 +48,9 @@ export class RpcServer {
     await Promise.all([...this.inFlight]);
   }
 
-  private async handle<S extends z.ZodType, R>(msg: Msg, schema: S, handler: (request: z.infer<S>) => Promise<R>): Promise<void> {
+  private async handle<S extends z.ZodType, R>(msg: Msg, schema: S, handler: Handler<S, R>): Promise<void> {
+    const deadline = Number(msg.headers?.get(deadlineHeader)) || undefined;
+    if (deadline !== undefined && Date.now() > deadline) return; // the caller has given up
     let reply: RpcReply<R>;
     try {
       let body: unknown;
@@ -55,7 +63,7 @@ export class RpcServer {
       if (!parsed.success) {
         throw new RpcError('invalid_frame', parsed.error.issues.map((i) => `${i.path.join('.') || '(request)'}: ${i.message}`).join('; '));
       }
-      reply = { ok: true, result: await handler(parsed.data) };
+      reply = { ok: true, result: await handler(parsed.data, deadline) };
     } catch (error) {
       if (error instanceof RpcError) {
         reply = { ok: false, code: error.code, message: error.message };
@@ -68,6 +76,23 @@ export class RpcServer {
         reply = { ok: false, code: 'internal', message: 'internal error' };
       }
     }
-    if (msg.reply) msg.respond(JSON.stringify(reply));
+    this.reply(msg, reply);
+  }
+
+  private reply(msg: Msg, reply: RpcReply<unknown>): void {
+    if (!msg.reply) return;
+    try {
+      msg.respond(JSON.stringify(reply));
+    } catch (error) {
+      // Too large for max_payload (a handler's paging missed) or the connection is closing.
+      this.log.error({ err: error, subject: msg.subject }, 'rpc reply could not be sent');
+      try {
+        msg.respond(JSON.stringify({ ok: false, code: 'internal', message: 'reply could not be sent' }));
+      } catch {
+        // connection gone: the caller times out and retries
+      }
+    }
   }
 }
+
+type Handler<S extends z.ZodType, R> = (request: z.infer<S>, deadline: number | undefined) => Promise<R>;

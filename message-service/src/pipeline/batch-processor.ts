@@ -1,19 +1,14 @@
 import type { Logger } from '@chorus/shared/logging/logger';
 import type { BatchWriter, WriteOutcome } from './batch-writer.js';
-import type { FanoutEntry, FanoutPublisher } from './fanout-publisher.js';
 import type { InboundMessage } from './inbound-message.js';
-import type { StatsCollector } from './stats.js';
+import type { StatsCollector } from '../stats.js';
 import { BatchTrace } from './batch-tracing.js';
 
 export interface BatchProcessorOptions {
   writer: Pick<BatchWriter, 'write'>;
-  fanout: Pick<FanoutPublisher, 'publish'>;
   stats: StatsCollector;
   log: Logger;
-  /**
-   * insertMany calls in flight at once (default 2). Their fan-out and acks still happen strictly
-   * in batch order, so a replica's fan-out of a room stays in seq order.
-   */
+  /** insertMany calls in flight at once (default 2): the database works on one while the next travels. */
   maxInFlightWrites?: number | undefined;
   /** Called after each batch (tests observe batch sizes with it). */
   onBatch?: ((info: { size: number; processed: number; durationMs: number }) => void) | undefined;
@@ -22,15 +17,13 @@ export interface BatchProcessorOptions {
 const maxRetryPauseMs = 5_000;
 
 /**
- * Runs batches: insertMany, then fan-out, then ack. Up to `maxInFlightWrites` inserts overlap
- * (the database works on one while the next one travels), but each batch is fanned out and acked
- * only after the batch before it, so receivers see a replica's messages of a room in seq order.
+ * Runs batches: one insertMany, then ack. Delivery does not wait for this (gateways deliver from
+ * the stream), so the database's pace shows up as writer lag, a backlog the autopilot scales on,
+ * never as latency users see. Up to `maxInFlightWrites` inserts overlap.
  */
 export class BatchProcessor {
   private readonly queue: InboundMessage[][] = [];
   private inFlight = 0;
-  /** The fan-out/ack step of the latest started batch; the next one chains onto it. */
-  private lastFinish: Promise<void> = Promise.resolve();
   private waiters: (() => void)[] = [];
   private retryPauseMs = 0;
   private pausedUntil = 0;
@@ -112,24 +105,21 @@ export class BatchProcessor {
       batch.map((item) => ({ headers: item.msg.headers, ts: item.message.ts, pulledAt: item.pulledAt })),
       startedAt,
     );
-    const written = this.options.writer.write(batch.map((item) => item.message)).then(
-      (outcome) => {
-        tracing.insert(startedAt, Date.now(), outcome.failed.length > 0 ? outcome.error : undefined);
-        return outcome;
-      },
-      (error: unknown): WriteOutcome => ({ stored: [], conflicts: [], failed: batch.map((_, i) => i), error }),
-    );
-    const previous = this.lastFinish;
-    this.lastFinish = (async () => {
-      const outcome = await written;
-      await previous;
+    void (async () => {
+      let outcome: WriteOutcome;
+      try {
+        outcome = await this.options.writer.write(batch.map((item) => ({ pos: item.pos, message: item.message })));
+      } catch (error) {
+        outcome = { stored: [], lateDuplicates: [], conflicts: [], failed: batch.map((_, i) => i), error };
+      }
+      tracing.insert(startedAt, Date.now(), outcome.failed.length > 0 ? outcome.error : undefined);
       let ok = false;
       try {
         ok = this.finish(batch, outcome, tracing, started);
       } catch (error) {
-        // Fan-out or ack failed (connection closed): nothing was acked that way, so redelivery
-        // brings the batch back; it is stored already and will be acked as duplicates.
-        this.options.log.error({ err: error }, 'batch fan-out/ack failed');
+        // An ack failed (connection closed): JetStream redelivers after ack_wait, and the
+        // redelivery is recognized as stored.
+        this.options.log.error({ err: error }, 'batch ack failed');
         for (const item of batch) nakQuietly(item);
       }
       if (ok) {
@@ -151,27 +141,21 @@ export class BatchProcessor {
     for (const waiter of waiters) waiter();
   }
 
-  /** Fan-out, ack/nak/term, stats. Returns false when the write failed (messages nak'ed). */
+  /** Ack/nak/term, stats. Returns false when the write failed (messages nak'ed). */
   private finish(batch: InboundMessage[], outcome: WriteOutcome, tracing: BatchTrace, started: number): boolean {
-    const { fanout, stats, log } = this.options;
-    const spans: { end(): void }[] = [];
-    const entries: FanoutEntry[] = outcome.stored.map(({ index, message }) => {
-      const { traceparent, span } = tracing.startFanout(index);
-      if (span) spans.push(span);
-      return { message, traceparent };
-    });
-    fanout.publish(entries);
-    for (const span of spans) span.end();
-
-    // Plain ack, not ackAck: acks follow the fan-out on the same connection and are flushed with
-    // it; a lost ack only means JetStream redelivers after ack_wait, and a redelivery is stored
-    // as a duplicate and fanned out again (receivers drop it by seq). Awaiting a confirmation per
-    // batch would add a round trip to every batch and buy nothing.
+    const { stats, log } = this.options;
+    // Plain ack, not ackAck: a lost ack only means JetStream redelivers after ack_wait, and a
+    // redelivery is recognized as stored. Awaiting a confirmation per batch buys nothing.
     for (const { index } of outcome.stored) batch[index]!.msg.ack();
+    for (const index of outcome.lateDuplicates) {
+      const { message, pos } = batch[index]!;
+      log.warn({ id: message.id, room: message.room, pos }, 'message id already stored at another position (resent without resend after the duplicate window); dropped');
+      batch[index]!.msg.ack();
+    }
     for (const index of outcome.conflicts) {
-      const { message } = batch[index]!;
-      log.error({ id: message.id, room: message.room, seq: message.seq }, 'seq already taken by another message; terminated');
-      batch[index]!.msg.term('seq conflict');
+      const { message, pos } = batch[index]!;
+      log.error({ id: message.id, room: message.room, pos }, 'position already taken by another message (was the stream recreated over old data?); terminated');
+      batch[index]!.msg.term('position conflict');
     }
     for (const index of outcome.failed) nakQuietly(batch[index]!);
     if (outcome.failed.length > 0) {
@@ -187,7 +171,7 @@ export class BatchProcessor {
     stats.recordBatch({
       size: batch.length,
       processed: outcome.stored.length,
-      duplicates: outcome.stored.filter((s) => s.duplicate).length,
+      duplicates: outcome.stored.filter((s) => s.redelivered).length + outcome.lateDuplicates.length,
       conflicts: outcome.conflicts.length,
       failed: outcome.failed.length,
       durationMs,

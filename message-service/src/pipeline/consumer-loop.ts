@@ -1,13 +1,13 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { consumerName, roomFromSubject, streamName } from '@chorus/shared/bus/names';
-import { queuedMessage } from '@chorus/shared/bus/payloads';
+import { storedMessage } from '@chorus/shared/bus/payloads';
 import { ensureMessageStream, type StreamSetupOptions } from '@chorus/shared/bus/jetstream-setup';
 import type { Logger } from '@chorus/shared/logging/logger';
 import type { Batcher } from './batcher.js';
 import type { BatchProcessor } from './batch-processor.js';
 import type { InboundMessage } from './inbound-message.js';
-import type { StatsCollector } from './stats.js';
+import type { StatsCollector } from '../stats.js';
 
 export interface ConsumerLoopOptions {
   nc: NatsConnection;
@@ -87,16 +87,16 @@ export class ConsumerLoop {
       this.reject(msg, 'payload is not JSON');
       return;
     }
-    const parsed = queuedMessage.safeParse(payload);
+    const parsed = storedMessage.safeParse(payload);
     if (!parsed.success) {
-      this.reject(msg, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+      this.reject(msg, parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
       return;
     }
     if (roomFromSubject(msg.subject) !== parsed.data.room) {
       this.reject(msg, `room ${parsed.data.room} does not match subject ${msg.subject}`);
       return;
     }
-    this.options.batcher.add({ msg, message: parsed.data, pulledAt });
+    this.options.batcher.add({ msg, message: parsed.data, pos: msg.seq, pulledAt });
   }
 
   /** An invalid payload can never succeed: terminate it so it does not come back and block. */
