@@ -142,10 +142,10 @@ test('two users on two gateways chat in headless Chromium', { timeout: 90_000 },
     assert.equal(await received.getByTestId('message-text').textContent(), text);
     assert.equal(await received.locator('b').count(), 0, 'user text is shown as text, never parsed as HTML');
 
-    // Alice's own copy turns from pending to confirmed once the gateway acks it with a seq.
+    // Alice's own copy turns from pending to confirmed once the gateway acks it with its position.
     const own = alice.page.locator('[data-testid="message"][data-status="confirmed"]').filter({ hasText: 'Hello Bob' });
     await own.waitFor();
-    assert.ok(Number(await own.getAttribute('data-seq')) >= 1, 'the confirmed message carries its room seq');
+    assert.ok(Number(await own.getAttribute('data-pos')) >= 1, 'the confirmed message carries its room position');
     assert.equal(await alice.page.locator('[data-testid="message"][data-status="pending"]').count(), 0);
 
     // And back the other way.
@@ -212,7 +212,7 @@ test('a browser that loses its connection resumes the room without gaps or dupli
     await bob.page.locator('[data-testid="message"][data-status="queued"]').filter({ hasText: 'typed while offline' }).waitFor();
     await screenshot(bob.page, 'reconnecting');
 
-    // Back online: re-join with afterSeq brings the missed messages; the pending one goes out.
+    // Back online: re-join with `after` brings the missed messages; the pending one goes out as a resend.
     proxy.restore();
     await bob.page.getByTestId('conn-state').filter({ hasText: /^online$/ }).waitFor();
     await bob.page.locator('[data-testid="message"][data-status="confirmed"]').filter({ hasText: 'typed while offline' }).waitFor();
@@ -220,13 +220,14 @@ test('a browser that loses its connection resumes the room without gaps or dupli
     await bob.page.getByTestId('message').filter({ hasText: 'missed two' }).waitFor();
     const seen = await bob.page
       .getByTestId('message')
-      .evaluateAll((nodes) => nodes.map((node) => [Number(node.getAttribute('data-seq')), node.querySelector('[data-testid="message-text"]')?.textContent]));
-    assert.deepEqual(seen, [
-      [1, 'before the drop'],
-      [2, 'missed one'],
-      [3, 'missed two'],
-      [4, 'typed while offline'],
-    ]);
+      .evaluateAll((nodes) => nodes.map((node) => [Number(node.getAttribute('data-pos')), node.querySelector('[data-testid="message-text"]')?.textContent]));
+    assert.deepEqual(
+      seen.map(([, text]) => text),
+      ['before the drop', 'missed one', 'missed two', 'typed while offline'],
+    );
+    const positions = seen.map(([pos]) => pos as number);
+    assert.deepEqual([...positions].sort((a, b) => a - b), positions, 'in room order');
+    assert.equal(new Set(positions).size, 4, 'each once');
     assert.deepEqual([...alice.pageErrors, ...bob.pageErrors], [], 'no script errors in either page');
   } catch (error) {
     await screenshot(bob.page, 'failure-resume-bob').catch(() => undefined);

@@ -3,7 +3,7 @@
 import { state, persistRooms } from './client-state.js';
 import { $ } from './dom.js';
 import { newClientMsgId } from './client-msg-id.js';
-import { HISTORY_PAGE, addPending, oldestSeq } from './room-state.js';
+import { HISTORY_PAGE, addPending, oldestPos } from './room-state.js';
 import { forgetSession, saveSession } from './saved-session.js';
 import { render, renderMessages, showChat, showLogin, showLoginError, toast } from './render.js';
 
@@ -67,7 +67,8 @@ export function createActions(connection) {
   function transmit(room, p) {
     p.status = 'pending';
     p.error = undefined;
-    connection.request({ type: 'send', room: room.name, clientMsgId: p.clientMsgId, text: p.text }, { room: room.name, clientMsgId: p.clientMsgId });
+    const frame = { type: 'send', room: room.name, clientMsgId: p.clientMsgId, text: p.text, ...(p.sent && { resend: true }) };
+    if (connection.request(frame, { room: room.name, clientMsgId: p.clientMsgId })) p.sent = true;
   }
 
   function retry(room, p) {
@@ -83,7 +84,7 @@ export function createActions(connection) {
   function loadOlder() {
     const room = state.rooms.get(state.active);
     if (!room || room.loadingOlder || room.messages.size === 0) return;
-    if (connection.request({ type: 'history', room: room.name, before: oldestSeq(room), limit: HISTORY_PAGE }, { room: room.name, older: true })) {
+    if (connection.request({ type: 'history', room: room.name, before: oldestPos(room), limit: HISTORY_PAGE }, { room: room.name, older: true })) {
       room.loadingOlder = true;
       renderMessages();
     }

@@ -21,7 +21,7 @@ export function createFrameHandlers(connection, actions) {
       connection.markOnline();
       request({ type: 'rooms' });
       for (const room of state.rooms.values()) {
-        request({ type: 'join', room: room.name, afterSeq: room.lastSeq }, { room: room.name, rejoin: true });
+        request({ type: 'join', room: room.name, after: room.lastPos }, { room: room.name, rejoin: true });
       }
       // After a page reload: join again what this tab had open (history reloads from the server).
       const saved = state.rooms.size === 0 ? savedRooms() : { joined: [], active: null };
@@ -43,7 +43,8 @@ export function createFrameHandlers(connection, actions) {
           request({ type: 'history', room: f.room, before: room.historyBefore, limit: HISTORY_PAGE }, { room: f.room });
         } else room.historyLoaded = true;
       }
-      // Messages typed while offline go out now; same clientMsgId, so the server drops duplicates.
+      // Messages typed while offline go out now, as resends: same clientMsgId, so a message the
+      // server already stored is answered with its original position, never stored twice.
       for (const p of room.pending.values()) if (p.status === 'pending') actions.transmit(room, p);
       if (req?.select || (state.active === null && !req?.rejoin)) {
         actions.selectRoom(f.room);
@@ -68,10 +69,11 @@ export function createFrameHandlers(connection, actions) {
         return;
       }
       const received = receiveMessage(room, f);
-      if (!received) return;
-      if (received.gapAfter !== null) {
-        const after = received.gapAfter;
-        request({ type: 'history', room: f.room, after, limit: Math.min(200, f.seq - after - 1) }, { room: f.room, gap: true });
+      if (received === 'duplicate') return;
+      if (received === 'gap') {
+        // Something between our position and this message did not reach us: resume from our position.
+        if (!connection.awaits((req) => req.type === 'join' && req.room === f.room)) rejoin(room);
+        return;
       }
       if (received.fresh && state.active !== f.room) room.unread += 1;
       state.listed.set(f.room, room.head);
@@ -127,6 +129,11 @@ export function createFrameHandlers(connection, actions) {
         }
       }
       if (req?.type === 'history' && room) room.loadingOlder = false;
+      if (f.code === 'catchup_failed' && f.room && state.rooms.has(f.room)) {
+        // The gateway could not read what we missed; it stopped the room for us. Try again shortly.
+        setTimeout(() => rejoin(state.rooms.get(f.room)), 1_000);
+        return;
+      }
       if (req?.type === 'join' || req?.type === 'create') early.delete(req.room);
       if ((req?.rejoin || req?.restore) && (f.code === 'room_not_found' || f.code === 'not_member')) {
         state.rooms.delete(req.room); // the room is gone for us; stop resuming it
@@ -138,6 +145,10 @@ export function createFrameHandlers(connection, actions) {
       toast(f.code, f.message);
     },
   };
+
+  function rejoin(room) {
+    if (room && state.rooms.get(room.name) === room) request({ type: 'join', room: room.name, after: room.lastPos }, { room: room.name, rejoin: true });
+  }
 
   function joining(room) {
     return connection.awaits((req) => (req.type === 'join' || req.type === 'create') && req.room === room);

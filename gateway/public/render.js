@@ -120,9 +120,9 @@ export function renderMessages({ toBottom = false, keepAnchor = false } = {}) {
     used.set(key, node);
     nodes.push(node);
   };
-  for (const seq of [...room.messages.keys()].sort((a, b) => a - b)) {
-    const m = room.messages.get(seq);
-    take(`s${seq}`, () => messageNode(m, 'confirmed')); // our ack's copy and the push look the same
+  for (const pos of [...room.messages.keys()].sort((a, b) => a - b)) {
+    const m = room.messages.get(pos);
+    take(`s${pos}`, () => messageNode(m, 'confirmed')); // our ack's copy and the push look the same
   }
   for (const p of room.pending.values()) {
     const queued = p.status === 'pending' && state.conn !== 'online';
@@ -149,7 +149,7 @@ function messageNode(m, status, pending, room) {
   const statusText = { confirmed: mine ? '✓' : '', pending: 'sending…', queued: 'queued', failed: 'not sent' }[status];
   return el(
     'li',
-    { class: `msg ${mine ? 'mine' : ''} ${status}`, 'data-testid': 'message', 'data-status': status, 'data-seq': m.seq, 'data-sender': m.sender },
+    { class: `msg ${mine ? 'mine' : ''} ${status}`, 'data-testid': 'message', 'data-status': status, 'data-pos': m.pos, 'data-sender': m.sender },
     el('div', { class: 'meta' },
       el('span', { class: 'sender', 'data-testid': 'message-sender', text: m.sender }),
       el('time', { datetime: new Date(m.ts).toISOString(), text: formatTime(m.ts) }),
