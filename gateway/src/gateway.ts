@@ -58,7 +58,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
   const log = config.logger ?? createLogger('gateway', { gateway: gatewayId });
   const tokens = new TokenIssuer(config.tokenSecret);
   const nc = await connectNats(config.natsUrl, `gateway ${gatewayId}`);
-  await ensureMessageStream(nc, { ...config.stream, consumer: false });
+  await ensureMessageStream(nc, { ...config.stream, consumer: false, createOnly: true });
   const redis = new Redis(config.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: 3, lazyConnect: true });
   await redis.connect();
 

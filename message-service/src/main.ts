@@ -17,6 +17,9 @@ const envSchema = z.object({
   JETSTREAM_REPLICAS: z.coerce.number().int().min(1).max(5).optional(),
   /** How long a pulled message may stay unacked before JetStream redelivers it (ms). */
   ACK_WAIT_MS: z.coerce.number().int().min(1_000).max(600_000).optional(),
+  /** Stream retention: how long and how much the stream keeps (see docs/architecture.md "Retention"). */
+  STREAM_MAX_AGE_MS: z.coerce.number().int().min(60_000).optional(),
+  STREAM_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).optional(),
   /** Connection name; replicas differ by pod name. */
   SERVICE_INSTANCE: z.string().min(1).optional(),
 });
@@ -37,7 +40,11 @@ async function main(): Promise<void> {
     name: env.SERVICE_INSTANCE ? `message-service ${env.SERVICE_INSTANCE}` : 'message-service',
     logger: log,
     ...(env.JETSTREAM_REPLICAS !== undefined && { jetstreamReplicas: env.JETSTREAM_REPLICAS }),
-    ...(env.ACK_WAIT_MS !== undefined && { stream: { ackWaitMs: env.ACK_WAIT_MS } }),
+    stream: {
+      ...(env.ACK_WAIT_MS !== undefined && { ackWaitMs: env.ACK_WAIT_MS }),
+      ...(env.STREAM_MAX_AGE_MS !== undefined && { maxAgeMs: env.STREAM_MAX_AGE_MS }),
+      ...(env.STREAM_MAX_BYTES !== undefined && { maxBytes: env.STREAM_MAX_BYTES }),
+    },
   });
 
   exitGracefullyOnSignals(log, async () => {

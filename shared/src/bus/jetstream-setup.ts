@@ -77,6 +77,11 @@ export interface StreamSetupOptions {
    * true). Gateways pass false: only the writer's side decides its ack_wait.
    */
   consumer?: boolean;
+  /**
+   * Leave an existing stream as it is (default false). Gateways pass true: the writer's side
+   * (message-service, operator, supervisor) owns retention, so a gateway never resets it.
+   */
+  createOnly?: boolean;
 }
 
 /** Fields brought to our config on an existing stream; everything else (replicas, placement) is left alone. */
@@ -103,7 +108,7 @@ export async function ensureMessageStream(nc: NatsConnection, options: StreamSet
       // Another process created it between our info and add.
       if (!isAlreadyInUse(addError)) throw addError;
     }
-  } else {
+  } else if (!options.createOnly) {
     if (existing.retention !== wanted.retention) {
       // JetStream cannot change a stream's retention in place (a v1 work-queue stream); refuse loudly.
       throw new Error(

@@ -7,7 +7,8 @@ test('accepts every valid frame type', () => {
   const valid = [
     { type: 'send', room: 'a', clientMsgId: 'c1', text: 'hi', rid: 1 },
     { type: 'create', room: 'a-b_c' },
-    { type: 'join', room: 'a', afterSeq: 10 },
+    { type: 'join', room: 'a', after: 10 },
+    { type: 'send', room: 'a', clientMsgId: 'c', text: 'again', resend: true },
     { type: 'leave', room: 'a' },
     { type: 'history', room: 'a', before: 5, limit: 10 },
     { type: 'presence', room: 'a' },
@@ -30,7 +31,8 @@ test('says exactly what is wrong, with the rid and type it could read', () => {
     ['{"type":"send","rid":3,"room":"a","clientMsgId":"c","text":""}', 'invalid_frame', /text/],
     ['{"type":"join","room":"has space"}', 'invalid_frame', /room/],
     ['{"type":"history","room":"a","limit":100000}', 'invalid_frame', /limit/],
-    ['{"type":"join","room":"a","afterSeq":-1}', 'invalid_frame', /afterSeq/],
+    ['{"type":"join","room":"a","after":-1}', 'invalid_frame', /after/],
+    ['{"type":"join","room":"a","afterSeq":1}', 'invalid_frame', /afterSeq/],
   ];
   for (const [raw, code, message] of cases) {
     const result = parseClientFrame(raw);
