@@ -2,7 +2,7 @@ import type { Logger } from '@chorus/shared/logging/logger';
 import type { GatewayMetrics } from '../http/gateway-metrics.js';
 import type { MessageServiceClient } from '../backend/message-service-client.js';
 import type { MessagePublisher } from '../publish/message-publisher.js';
-import type { PresenceTracker } from '../presence/presence-tracker.js';
+import type { Presence } from '../presence/presence.js';
 import type { MembershipCache } from '../rooms/membership-cache.js';
 import type { RoomHub } from '../ordering/room-hub.js';
 import type { RoomReader } from '../ordering/room-reader.js';
@@ -11,12 +11,12 @@ import type { RoomReader } from '../ordering/room-reader.js';
 export interface GatewayServices {
   gatewayId: string;
   log: Logger;
-  backend: MessageServiceClient;
-  membership: MembershipCache;
+  backend: Pick<MessageServiceClient, 'rooms' | 'history' | 'lookup'>;
+  membership: Pick<MembershipCache, 'isMember' | 'created' | 'changed'>;
   publisher: MessagePublisher;
   hub: RoomHub;
   reader: RoomReader;
-  presence: PresenceTracker;
+  presence: Presence;
   metrics: GatewayMetrics;
   maxFrameBytes: number;
   /** A socket whose unsent output exceeds this is closed as a slow consumer (it resumes later). */

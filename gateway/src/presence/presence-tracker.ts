@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { subjects } from '@chorus/shared/bus/names';
+import type { Presence } from './presence.js';
 
 /**
  * Who is online where, in Redis, kept alive by heartbeats so a crashed gateway's users fade out by
@@ -9,7 +10,7 @@ import { subjects } from '@chorus/shared/bus/names';
  * - `user-gateways:{user}`: sorted set of gateway ids holding a connection of the user.
  * A change is announced on chorus.presence.<room> so every gateway can push the new list.
  */
-export class PresenceTracker {
+export class PresenceTracker implements Presence {
   /** (room -> user -> local attachment count) */
   private readonly local = new Map<string, Map<string, number>>();
   private readonly users = new Map<string, number>();

@@ -15,7 +15,7 @@ import type { Published, RoomBroker } from '../ordering/room-broker.js';
 export class MessagePublisher {
   constructor(
     private readonly broker: RoomBroker,
-    private readonly backend: MessageServiceClient,
+    private readonly backend: Pick<MessageServiceClient, 'lookup'>,
     private readonly attempts = 3,
   ) {}
 
