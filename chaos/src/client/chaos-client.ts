@@ -43,6 +43,7 @@ interface RoomState {
   resumeFailures: number;
   /** A resume after an out-of-order delivery is under way. */
   repairing: boolean;
+  resumeTimer: NodeJS.Timeout | undefined;
   waiter: { resolve(head: number): void; reject(error: Error): void } | undefined;
 }
 
@@ -97,7 +98,7 @@ export class ChaosClient {
   /** Creates (`create`) or joins the room once, for set-up; resolves with the head the reply reports. */
   enter(room: string, create: boolean): Promise<number> {
     if (this.rooms.has(room)) throw new Error(`${this.user} already entered ${room}`);
-    const state: RoomState = { member: false, joined: false, joinRid: undefined, resumeFailures: 0, repairing: false, waiter: undefined };
+    const state: RoomState = { member: false, joined: false, joinRid: undefined, resumeFailures: 0, repairing: false, resumeTimer: undefined, waiter: undefined };
     this.rooms.set(room, state);
     return new Promise((resolve, reject) => {
       state.waiter = { resolve, reject };
@@ -145,7 +146,10 @@ export class ChaosClient {
     this.closing = true;
     clearTimeout(this.reconnectTimer);
     this.socket?.terminate();
-    for (const state of this.rooms.values()) state.waiter?.reject(new Error('closed'));
+    for (const state of this.rooms.values()) {
+      clearTimeout(state.resumeTimer);
+      state.waiter?.reject(new Error('closed'));
+    }
   }
 
   private attempt(send: PendingSend, now: number): void {
@@ -249,6 +253,7 @@ export class ChaosClient {
   }
 
   private resume(room: string, state: RoomState): void {
+    clearTimeout(state.resumeTimer);
     const rid = this.rid('j');
     state.joinRid = rid;
     state.joined = false;
@@ -292,19 +297,27 @@ export class ChaosClient {
         state.waiter = undefined;
         return;
       }
-      // A resume that failed (a backend is down), or its catch-up after `joined` did: try again
-      // while this socket lives (a new socket resumes anyway).
-      state.joined = false;
-      const socket = this.socket;
-      setTimeout(() => {
-        if (this.socket === socket && this.welcomed && state.joinRid === undefined) this.resume(name, state);
-      }, resumeBackoffMs(state.resumeFailures++));
+      // A resume that failed (a backend is down), or its catch-up after `joined` did.
+      this.scheduleResume(name, state);
       return;
     }
     if (event.room !== undefined && this.options.protocol.rejoinCodes.includes(event.code)) {
       const state = this.rooms.get(event.room);
-      if (state?.member && this.welcomed) this.resume(event.room, state);
+      if (!state?.member) return;
+      this.options.stats.joinErrors[event.code] = (this.options.stats.joinErrors[event.code] ?? 0) + 1;
+      this.scheduleResume(event.room, state);
     }
+  }
+
+  /** Resumes the room again after a backoff, while this socket lives (a new socket resumes anyway). */
+  private scheduleResume(room: string, state: RoomState): void {
+    state.joined = false;
+    state.joinRid = undefined;
+    clearTimeout(state.resumeTimer);
+    const socket = this.socket;
+    state.resumeTimer = setTimeout(() => {
+      if (this.socket === socket && this.welcomed && state.joinRid === undefined) this.resume(room, state);
+    }, resumeBackoffMs(state.resumeFailures++));
   }
 
   private invalid(reason: string): void {
