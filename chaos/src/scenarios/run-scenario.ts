@@ -65,6 +65,10 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
     log(`sending ${sendsPerSecond}/s`);
     driver.startSending();
     await sleep(settings.warmupSeconds * 1000);
+    if (driver.stats.invalidFrames > 0) {
+      // Every frame would be counted lost: say why instead of running the whole scenario.
+      throw new Error(`the gateway does not speak protocol ${settings.protocol.name} (--protocol): ${driver.stats.lastInvalid}`);
+    }
     phase = 'fault';
     const outcome = await scenario.fault.inject({ platform, log });
     phase = 'load';
