@@ -146,6 +146,8 @@ export class ChaosClient {
     this.closing = true;
     clearTimeout(this.reconnectTimer);
     this.socket?.terminate();
+    this.connectWaiter?.reject(new Error(`${this.user}: closed before it connected`));
+    this.connectWaiter = undefined;
     for (const state of this.rooms.values()) {
       clearTimeout(state.resumeTimer);
       state.waiter?.reject(new Error('closed'));
