@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
-const workspaces = ['shared', 'local', 'gateway', 'message-service', 'operator', 'loadtest', 'e2e'];
+const workspaces = ['shared', 'local', 'gateway', 'message-service', 'operator', 'loadtest', 'e2e', 'chaos'];
 const only = process.argv.slice(2);
 const selected = only.length > 0 ? workspaces.filter((w) => only.includes(w)) : workspaces;
 

@@ -55,10 +55,18 @@ export interface Platform {
   crash(name: string): Promise<void>;
   /** Starts a crashed or stopped service process again and waits until it is ready. */
   restart(name: string): Promise<void>;
+  /**
+   * Any process of the platform by name (`nats-server`, `redis-server`, `ferretdb`, or a service),
+   * for fault injection: signal it, stop it (SIGTERM, then SIGKILL after graceMs), kill it, start it
+   * again on the same ports and data (start waits until it is ready).
+   */
+  control(name: string): ProcessControl;
   /** Writes batching settings to KV (the message-services apply them live). */
   setBatching(settings: BatchSettings): Promise<void>;
   stop(): Promise<void>;
 }
+
+export type ProcessControl = Pick<ManagedProcess, 'name' | 'pid' | 'signal' | 'stop' | 'kill' | 'start'>;
 
 const gatewayMain = join(repoRoot, 'gateway', 'dist', 'src', 'main.js');
 const messageServiceMain = join(repoRoot, 'message-service', 'dist', 'src', 'main.js');
@@ -155,6 +163,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           .map((p) => ({ name: p.name, pid: p.pid })),
       crash: (name) => serviceNamed(services, name).kill(),
       restart: (name) => serviceNamed(services, name).start(),
+      control: (name) => serviceNamed([startedNats.process, redis.process, ...(mongo.process ? [mongo.process] : []), ...services], name),
       setBatching: (settings) => putBatching(kv, settings),
       stop,
     };

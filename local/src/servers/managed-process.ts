@@ -99,6 +99,13 @@ export class ManagedProcess {
     return this.exited ?? Promise.resolve(null);
   }
 
+  /** Sends a signal and returns at once (SIGSTOP / SIGCONT to pause and resume it, for fault injection). */
+  signal(signal: NodeJS.Signals): void {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) throw new Error(`${this.name} is not running`);
+    child.kill(signal);
+  }
+
   /** Ends the process at once, as a crash would (no chance to clean up). */
   async kill(): Promise<void> {
     const child = this.child;

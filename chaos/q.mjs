@@ -1,0 +1,13 @@
+import { startFerretDb } from '@chorus/local/servers/ferretdb';
+import { MongoClient } from 'mongodb';
+const dir = process.argv[2];
+const m = await startFerretDb({ dataDir: dir + '/mongo' });
+const c = await MongoClient.connect(m.uri);
+const col = c.db('chorus').collection('messages');
+console.log('count', await col.countDocuments({}));
+const rows = await col.find({ room: process.argv[3] }).project({ seq: 1 }).toArray();
+const seqs = rows.map((r) => r.seq).sort((a, b) => a - b);
+console.log('room', process.argv[3], 'n', seqs.length, 'max', seqs.at(-1));
+const missing = []; for (let i = 1; i <= seqs.at(-1); i++) if (!seqs.includes(i)) missing.push(i);
+console.log('missing', missing.slice(0, 40), missing.length);
+await c.close(); await m.stop();

@@ -1,0 +1,23 @@
+import type { Platform } from '@chorus/local/platform';
+
+export interface FaultContext {
+  platform: Platform;
+  log(line: string): void;
+}
+
+export interface FaultOutcome {
+  /** What was done and how long each step took, for the report. */
+  description: string;
+  /**
+   * How long a backing server (NATS, Redis, MongoDB) was out: from the signal until it was ready
+   * again. 0 for faults of the platform's own services, which must not stall a room for long at all.
+   */
+  serverOutageMs: number;
+}
+
+/** One fault, injected under load; resolves when the platform is whole again. */
+export interface Fault {
+  inject(context: FaultContext): Promise<FaultOutcome>;
+}
+
+export const elapsedSince = (start: number) => Math.round(performance.now() - start);
