@@ -9,7 +9,7 @@ export const protocols: Record<string, WireProtocol> = { v1: v1Protocol, v2: v2P
  * The version the platform in this checkout speaks. The one line to change when the gateway
  * switches to v2.
  */
-export const currentProtocol: WireProtocol = v1Protocol;
+export const currentProtocol: WireProtocol = v2Protocol;
 
 export function protocolNamed(name: string): WireProtocol {
   const protocol = protocols[name];

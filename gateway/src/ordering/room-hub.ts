@@ -7,7 +7,7 @@ export interface RoomHubOptions {
   broker: RoomBroker;
   reader: RoomReader;
   log: Logger;
-  /** Head from the database for a room the stream holds nothing of (older than its retention). */
+  /** Head from the database for a room the stream holds nothing of (all older than its retention). */
   storedHead: (room: string) => Promise<number>;
   onDelivered?: RoomFeedOptions['onDelivered'];
   /** A room opened on this gateway (first local listener) or closed (last one left). */
@@ -128,7 +128,9 @@ export class RoomHub {
     const unsubscribe = await broker.subscribeLive(room, (live) => feed.onLive(live));
     try {
       let head = await broker.head(room);
-      if (head === 0) {
+      // Nothing of the room in the stream: a new room, unless the stream has dropped old messages
+      // (its first position is past 1), in which case MongoDB knows the room's newest.
+      if (head === 0 && (await broker.firstPos()) > 1) {
         head = await this.options.storedHead(room).catch((error: unknown) => {
           log.warn({ room, err: error }, 'stored head unavailable; the room starts from the stream');
           return 0;

@@ -76,7 +76,7 @@ export class RoomsHandler {
     const docs = await this.collections.memberships.find({ user }, { projection: { room: 1 } }).toArray();
     const rooms = docs.map((d) => d.room).sort();
     const heads = await this.stream.heads(rooms);
-    const missing = rooms.filter((room) => !heads.has(room));
+    const missing = (await this.stream.firstSeq()) > 1 ? rooms.filter((room) => !heads.has(room)) : [];
     const stored = await Promise.all(missing.map((room) => this.storedHead(room, deadline)));
     missing.forEach((room, i) => heads.set(room, stored[i]!));
     return { rooms: rooms.map((room) => ({ room, head: heads.get(room) ?? 0 })) };
@@ -85,7 +85,9 @@ export class RoomsHandler {
   /** Position of the room's newest message: the stream's, or MongoDB's for a room quiet longer than the stream keeps. */
   private async head(room: string, deadline: number | undefined): Promise<number> {
     const head = await this.stream.head(room);
-    return head > 0 ? head : this.storedHead(room, deadline);
+    if (head > 0) return head;
+    // Nothing of the room in the stream: if the stream never dropped a message, nothing anywhere.
+    return (await this.stream.firstSeq()) > 1 ? this.storedHead(room, deadline) : 0;
   }
 
   private storedHead(room: string, deadline: number | undefined): Promise<number> {
