@@ -1,0 +1,155 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import type { WebSocket } from 'ws';
+import { createLogger } from '@chorus/shared/logging/logger';
+import type { ServerFrame } from '@chorus/shared/protocol/server-frames';
+import { BackendError } from '../src/backend/message-service-client.js';
+import { ClientConnection } from '../src/connection/client-connection.js';
+import type { GatewayServices } from '../src/connection/gateway-services.js';
+import { GatewayMetrics } from '../src/http/gateway-metrics.js';
+import { MemoryRoomBroker } from '../src/ordering/memory-room-broker.js';
+import { RoomHub } from '../src/ordering/room-hub.js';
+import { RoomReader } from '../src/ordering/room-reader.js';
+import { MemoryPresence } from '../src/presence/memory-presence.js';
+import { MessagePublisher } from '../src/publish/message-publisher.js';
+
+/** A WebSocket as ClientConnection uses it, recording what the gateway sends. */
+class FakeSocket extends EventEmitter {
+  readonly frames: ServerFrame[] = [];
+  bufferedAmount = 0;
+  closedWith: number | undefined;
+  send(data: string): void {
+    this.frames.push(JSON.parse(data) as ServerFrame);
+  }
+  close(code: number): void {
+    this.closedWith = code;
+    this.emit('close');
+  }
+  terminate(): void {
+    this.emit('close');
+  }
+  frame(frame: Record<string, unknown>): void {
+    this.emit('message', Buffer.from(JSON.stringify(frame)), false);
+  }
+  async reply(rid: number): Promise<ServerFrame> {
+    for (;;) {
+      const found = this.frames.find((f) => 'rid' in f && f.rid === rid);
+      if (found) return found;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+  messages(room: string) {
+    return this.frames.filter((f): f is Extract<ServerFrame, { type: 'message' }> => f.type === 'message' && f.room === room);
+  }
+}
+
+/** One gateway's services on in-memory engines: the broker, presence, membership and the message-service. */
+function gatewayOn(broker: MemoryRoomBroker, options: { lookups?: Map<string, number>; maxRooms?: number } = {}) {
+  const members = new Map<string, Set<string>>([['lobby', new Set(['ann', 'bob'])]]);
+  const log = createLogger('test');
+  log.level = 'silent';
+  const backend: GatewayServices['backend'] = {
+    rooms: (async (request: { op: string; room: string; user: string }) => {
+      if (request.op === 'join') {
+        if (!members.has(request.room)) throw new BackendError('room_not_found', 'no such room');
+        members.get(request.room)!.add(request.user);
+        return { room: request.room, head: 0, created: false };
+      }
+      if (request.op === 'head') return { room: request.room, head: 0 };
+      throw new Error(`unexpected ${request.op}`);
+    }) as GatewayServices['backend']['rooms'],
+    history: async () => ({ messages: [], hasMore: false }),
+    lookup: async ({ id }) => ({ pos: options.lookups?.get(id) ?? null }),
+  };
+  const reader = new RoomReader(broker, async () => ({ messages: [], hasMore: false }));
+  const hub = new RoomHub({ broker, reader, log, storedHead: async () => 0, auditMs: 60_000 });
+  const services: GatewayServices = {
+    gatewayId: 'gw-test',
+    log,
+    backend,
+    membership: {
+      isMember: async (room, user) => members.get(room)?.has(user) ?? false,
+      created: async () => {},
+      changed: async () => {},
+    },
+    publisher: new MessagePublisher(broker, backend, 1),
+    hub,
+    reader,
+    presence: new MemoryPresence(),
+    metrics: new GatewayMetrics(),
+    maxFrameBytes: 64 * 1024,
+    maxBufferedBytes: 1024 * 1024,
+    maxRoomsPerSocket: options.maxRooms ?? 10,
+  };
+  const connect = (user: string) => {
+    const socket = new FakeSocket();
+    new ClientConnection(socket as unknown as WebSocket, user, services);
+    return socket;
+  };
+  return { connect, hub };
+}
+
+test('a send is acked with its stream position and reaches every member once, chained', async () => {
+  const broker = new MemoryRoomBroker();
+  const { connect, hub } = gatewayOn(broker);
+  const ann = connect('ann');
+  const bob = connect('bob');
+  ann.frame({ type: 'join', rid: 1, room: 'lobby' });
+  bob.frame({ type: 'join', rid: 1, room: 'lobby' });
+  await Promise.all([ann.reply(1), bob.reply(1)]);
+  for (let i = 0; i < 3; i++) ann.frame({ type: 'send', rid: 10 + i, room: 'lobby', clientMsgId: `c${i}`, text: `hi ${i}` });
+  const acks = await Promise.all([10, 11, 12].map((rid) => ann.reply(rid)));
+  assert.deepEqual(acks.map((a) => a.type === 'ack' && a.pos), [1, 2, 3]);
+  assert.deepEqual(bob.messages('lobby').map((m) => [m.pos, m.prev, m.text]), [[1, 0, 'hi 0'], [2, 1, 'hi 1'], [3, 2, 'hi 2']]);
+  assert.equal(ann.messages('lobby').length, 3, 'the sender receives its own messages');
+  await hub.close();
+});
+
+test('a resume replays what the socket missed, from the position it holds', async () => {
+  const broker = new MemoryRoomBroker();
+  const { connect, hub } = gatewayOn(broker);
+  for (let i = 1; i <= 5; i++) broker.append({ id: `m${i}`, room: 'lobby', sender: 'ann', text: `t${i}`, ts: 1, clientMsgId: `c${i}` });
+  const bob = connect('bob');
+  bob.frame({ type: 'join', rid: 1, room: 'lobby', after: 2 });
+  const joined = await bob.reply(1);
+  assert.equal(joined.type === 'joined' && joined.head, 2, 'joined names the position the socket starts from');
+  while (bob.messages('lobby').length < 3) await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(bob.messages('lobby').map((m) => [m.pos, m.prev]), [[3, 2], [4, 3], [5, 4]]);
+  await hub.close();
+});
+
+test('a resend of a stored message is answered with its original position and stores nothing', async () => {
+  const broker = new MemoryRoomBroker();
+  const { messageIdFor } = await import('@chorus/shared/protocol/message-id');
+  const { connect, hub } = gatewayOn(broker, { lookups: new Map([[messageIdFor('ann', 'old-1'), 42]]) });
+  const ann = connect('ann');
+  ann.frame({ type: 'send', rid: 1, room: 'lobby', clientMsgId: 'old-1', text: 'hello', resend: true });
+  const ack = await ann.reply(1);
+  assert.deepEqual(ack.type === 'ack' && [ack.pos, ack.duplicate], [42, true]);
+  assert.equal(await broker.head('lobby'), 0, 'nothing was published');
+  await hub.close();
+});
+
+test('errors come with their codes: not a member, no such room, the log unavailable, too many rooms', async () => {
+  const broker = new MemoryRoomBroker();
+  const { connect, hub } = gatewayOn(broker, { maxRooms: 1 });
+  const eve = connect('eve');
+  eve.frame({ type: 'send', rid: 1, room: 'lobby', clientMsgId: 'x', text: 'hi' });
+  assert.equal(((await eve.reply(1)) as { code?: string }).code, 'not_member');
+  eve.frame({ type: 'join', rid: 2, room: 'nowhere' });
+  assert.equal(((await eve.reply(2)) as { code?: string }).code, 'room_not_found');
+  const ann = connect('ann');
+  broker.publish = async () => {
+    throw new Error('nats: timeout');
+  };
+  ann.frame({ type: 'send', rid: 3, room: 'lobby', clientMsgId: 'y', text: 'hi' });
+  assert.equal(((await ann.reply(3)) as { code?: string }).code, 'unavailable');
+  ann.frame({ type: 'join', rid: 4, room: 'lobby' });
+  await ann.reply(4);
+  eve.frame({ type: 'join', rid: 5, room: 'lobby' });
+  await eve.reply(5);
+  ann.frame({ type: 'create', rid: 6, room: 'second' });
+  assert.equal(((await ann.reply(6)) as { code?: string }).code, 'invalid_frame', 'a socket in its maximum of rooms');
+  await hub.close();
+});
