@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPlatform, type Platform } from '@chorus/local/platform';
@@ -89,4 +90,42 @@ describe('bad input gets an error frame and the socket stays usable', () => {
     const notJson = await fetch(`${platform.gatewayUrls[0]}/api/login`, { method: 'POST', body: 'user=alice' });
     assert.equal(notJson.status, 400);
   });
+
+  test('an upgrade to `//` is refused with 400 and the gateway lives on (it used to crash)', async () => {
+    const { port } = new URL(platform.gatewayUrls[0]!);
+    const answer = await rawHttp(Number(port), 'GET // HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    assert.match(answer, /^HTTP\/1.1 (400|404)/);
+    assert.equal((await client.request({ type: 'ping' })).type, 'pong', 'the gateway still serves its sockets');
+  });
+
+  test('clients that reset the connection during the upgrade do not take the gateway down (it used to crash)', async () => {
+    const { port } = new URL(platform.gatewayUrls[0]!);
+    const token = 'x'.repeat(200);
+    await Promise.all(
+      Array.from({ length: 30 }, () =>
+        new Promise<void>((resolve) => {
+          const socket = connect(Number(port), '127.0.0.1', () => {
+            socket.write(`GET /ws?token=${token} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+            socket.resetAndDestroy();
+            resolve();
+          });
+          socket.on('error', () => resolve());
+        }),
+      ),
+    );
+    assert.equal((await client.request({ type: 'ping' })).type, 'pong', 'the gateway still serves its sockets');
+    const fresh = await ChatClient.login(platform.gatewayUrls[0]!, 'erin');
+    await fresh.close();
+  });
 });
+
+/** One raw HTTP exchange; resolves with what the server answered before closing. */
+function rawHttp(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    socket.on('data', (chunk) => (answer += chunk.toString()));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
