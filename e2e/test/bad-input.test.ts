@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPlatform, type Platform } from '@chorus/local/platform';
 import type { ServerFrame } from '@chorus/shared/protocol/server-frames';
+import WebSocket from 'ws';
 import { ChatClient } from './support/chat-client.js';
 
 describe('bad input gets an error frame and the socket stays usable', () => {
@@ -16,7 +17,7 @@ describe('bad input gets an error frame and the socket stays usable', () => {
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'chorus-bad-input-'));
-    platform = await startPlatform({ dataDir, gateways: 1, messageServices: 1 });
+    platform = await startPlatform({ dataDir, gateways: 1, messageServices: 1, serviceEnv: { PING_INTERVAL_MS: '1000' } });
     client = await ChatClient.login(platform.gatewayUrls[0]!, 'carol');
     other = await ChatClient.login(platform.gatewayUrls[0]!, 'dave');
     await client.request({ type: 'create', room: 'lobby' });
@@ -116,6 +117,15 @@ describe('bad input gets an error frame and the socket stays usable', () => {
     assert.equal((await client.request({ type: 'ping' })).type, 'pong', 'the gateway still serves its sockets');
     const fresh = await ChatClient.login(platform.gatewayUrls[0]!, 'erin');
     await fresh.close();
+  });
+
+  test('a socket that stops answering pings is closed, one that answers stays', async () => {
+    const response = await fetch(`${platform.gatewayUrls[0]}/api/login`, { method: 'POST', body: JSON.stringify({ user: 'ghost' }) });
+    const { token } = (await response.json()) as { token: string };
+    const ghost = new WebSocket(`${platform.gatewayUrls[0]!.replace(/^http/, 'ws')}/ws?token=${token}`, { autoPong: false });
+    const closed = new Promise<number>((resolve) => ghost.on('close', (code) => resolve(code)));
+    await closed;
+    assert.equal((await client.request({ type: 'ping' })).type, 'pong', 'a socket that answers pings is still open');
   });
 });
 

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { hostname } from 'node:os';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { Redis } from 'ioredis';
 import { roomFromSubject, subjects } from '@chorus/shared/bus/names';
 import { ensureMessageStream, type StreamSetupOptions } from '@chorus/shared/bus/jetstream-setup';
@@ -37,6 +37,8 @@ export interface GatewayConfig {
   maxFrameBytes?: number;
   maxBufferedBytes?: number;
   maxRoomsPerSocket?: number;
+  /** How often sockets are pinged; one silent for two intervals is closed (default 30 s). */
+  pingIntervalMs?: number;
   /** Retention and consumer settings passed to the stream set-up (tests shorten ack_wait). */
   stream?: StreamSetupOptions;
   publicDir?: string;
@@ -114,6 +116,20 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
   // socket only above 4x, which bounds the memory one frame can take.
   const wss = new WebSocketServer({ noServer: true, maxPayload: services.maxFrameBytes * 4, perMessageDeflate: false });
   const sockets = new Set<ClientConnection>();
+  // The server pings every socket; one that has not answered the previous ping is dead (a
+  // vanished laptop, a dropped NAT entry): terminate it, which ends its presence.
+  const alive = new WeakSet<WebSocket>();
+  const keepAlive = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.has(ws)) {
+        ws.terminate();
+        continue;
+      }
+      alive.delete(ws);
+      ws.ping();
+    }
+  }, config.pingIntervalMs ?? 30_000);
+  keepAlive.unref();
   const server: Server = createServer(
     createHttpHandler({
       tokens,
@@ -140,6 +156,8 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       if (socket.destroyed) return;
       if (!user) return reject(socket, 401, 'Unauthorized');
       wss.handleUpgrade(request, socket, head, (ws) => {
+        alive.add(ws);
+        ws.on('pong', () => alive.add(ws));
         const connection = new ClientConnection(ws, user, services);
         sockets.add(connection);
         metrics.connections.set(sockets.size);
@@ -164,6 +182,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     gatewayId,
     connections: () => sockets.size,
     async close() {
+      clearInterval(keepAlive);
       server.close();
       for (const client of wss.clients) client.close(1001, 'gateway shutting down');
       wss.close();

@@ -14,6 +14,8 @@ const envSchema = z.object({
   CHORUS_TOKEN_SECRET: z.string().min(16, 'CHORUS_TOKEN_SECRET must be at least 16 characters (a Secret in Kubernetes)'),
   GATEWAY_ID: z.string().min(1).optional(),
   MAX_FRAME_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).optional(),
+  /** Server ping period; a socket that misses a ping is closed (ms). */
+  PING_INTERVAL_MS: z.coerce.number().int().min(500).max(600_000).optional(),
 });
 
 async function main(): Promise<void> {
@@ -29,6 +31,7 @@ async function main(): Promise<void> {
     logger: log,
     ...(env.GATEWAY_ID && { gatewayId: env.GATEWAY_ID }),
     ...(env.MAX_FRAME_BYTES && { maxFrameBytes: env.MAX_FRAME_BYTES }),
+    ...(env.PING_INTERVAL_MS && { pingIntervalMs: env.PING_INTERVAL_MS }),
   });
 
   exitGracefullyOnSignals(log, async () => {
