@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseBatchSettings } from '../src/live-settings.js';
+import { parseBatchSettings } from '../src/pipeline/live-settings.js';
 
 test('valid batching JSON is accepted', () => {
   assert.deepEqual(parseBatchSettings('{"batchSize":200,"flushIntervalMs":20,"source":"autopilot"}'), {

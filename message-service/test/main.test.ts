@@ -8,9 +8,9 @@ import { MongoClient } from 'mongodb';
 import { freePort } from '@chorus/local/servers/free-port';
 import { consumerName, streamName, subjects } from '@chorus/shared/bus/names';
 import type { RoomsResults, RpcReply } from '@chorus/shared/bus/payloads';
-import type { MessageDoc } from '../src/collections.js';
+import type { MessageDoc } from '../src/storage/collections.js';
 import { startBackends, type Backends } from './support/backends.js';
-import { enqueue, eventually, queued } from './support/messages.js';
+import { chat, enqueue, eventually } from './support/messages.js';
 
 const mainJs = fileURLToPath(new URL('../src/main.js', import.meta.url));
 let backends: Backends;
@@ -42,7 +42,7 @@ test('main: reads env, serves, and on SIGTERM finishes its work and exits 0', as
     const created = (await nc.request(subjects.roomsRpc, JSON.stringify({ op: 'create', room: 'main-room', user: 'ann' }), { timeout: 5_000 })).json<RpcReply<RoomsResults['create']>>();
     assert.deepEqual(created, { ok: true, result: { room: 'main-room', head: 0, created: true } });
     const js = jetstream(nc);
-    await Promise.all(Array.from({ length: 50 }, (_, i) => enqueue(js, queued('main-room', i + 1))));
+    await Promise.all(Array.from({ length: 50 }, (_, i) => enqueue(js, chat('main-room', i + 1))));
     proc.child.kill('SIGTERM');
     assert.equal(await proc.exited, 0, proc.output());
     assert.match(proc.output(), /"msg":"message-service stopped"/);
@@ -57,6 +57,8 @@ test('main: reads env, serves, and on SIGTERM finishes its work and exits 0', as
     const info = await (await jetstreamManager(nc)).consumers.info(streamName, consumerName);
     assert.equal(count + info.num_pending, 50, 'every message is either stored or still queued');
     assert.equal(info.num_ack_pending, 0, 'nothing taken and left unacked');
+    const stream = await (await jetstreamManager(nc)).streams.info(streamName);
+    assert.equal(stream.state.messages, 50, 'the stream keeps every message, written or not');
   } finally {
     await mongo.close();
   }

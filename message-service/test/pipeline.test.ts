@@ -5,13 +5,15 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { batchingKey, consumerName, settingsBucket, streamName, subjects } from '@chorus/shared/bus/names';
-import { fanoutBatch, type FanoutBatch } from '@chorus/shared/bus/payloads';
+import type { HistoryResult, RpcReply } from '@chorus/shared/bus/payloads';
 import { startMessageService, type MessageService } from '../src/service.js';
-import type { MessageDoc } from '../src/collections.js';
+import type { MessageDoc } from '../src/storage/collections.js';
 import { startBackends, type Backends } from './support/backends.js';
 import { capturedLogger } from './support/captured-logger.js';
-import { enqueue, eventually, queued } from './support/messages.js';
+import { chat, enqueue, eventually, queueDepth } from './support/messages.js';
 
+/** Short, so messages a closed replica had pulled come back in seconds. */
+const ackWaitMs = 5_000;
 let backends: Backends;
 let service: MessageService;
 let nc: NatsConnection;
@@ -19,7 +21,6 @@ let js: JetStreamClient;
 let mongo: MongoClient;
 let logs: ReturnType<typeof capturedLogger>;
 let batchSizes: number[] = [];
-const fanouts: FanoutBatch[] = [];
 
 before(async () => {
   backends = await startBackends();
@@ -29,12 +30,11 @@ before(async () => {
     mongoUri: backends.mongo.uri,
     mongoDb: 'pipeline',
     logger: logs.log,
+    stream: { ackWaitMs },
     onBatch: ({ size }) => batchSizes.push(size),
   });
   nc = await connect({ servers: backends.nats.url });
   js = jetstream(nc);
-  nc.subscribe(subjects.fanout('*'), { callback: (_, msg) => void fanouts.push(fanoutBatch.parse(msg.json())) });
-  await nc.flush();
   mongo = await new MongoClient(backends.mongo.uri).connect();
 });
 
@@ -49,100 +49,129 @@ beforeEach(() => {
   batchSizes = [];
 });
 
-const stored = (room: string) =>
-  mongo.db('pipeline').collection<MessageDoc>('messages').find({ room }).sort({ seq: 1 }).toArray();
+const messages = () => mongo.db('pipeline').collection<MessageDoc>('messages');
+const stored = (room: string) => messages().find({ room }).sort({ pos: 1 }).toArray();
+const drained = () => eventually(async () => (await queueDepth(nc)) === 0, 'everything acked');
 
-async function queueDepth(): Promise<number> {
-  const info = await (await jetstreamManager(nc)).consumers.info(streamName, consumerName);
-  return info.num_pending + info.num_ack_pending;
-}
-
-test('queued messages are stored once each, fanned out per room in seq order, and acked', async () => {
+test('messages are stored with pos = their stream sequence, acked, and stay in the stream', async () => {
   const rooms = ['alpha', 'beta'];
   const sent = [];
-  for (let seq = 1; seq <= 30; seq++) for (const room of rooms) sent.push(queued(room, seq));
-  await Promise.all(sent.map((m) => enqueue(js, m)));
+  for (let n = 1; n <= 30; n++) for (const room of rooms) sent.push(chat(room, n));
+  const positions = await Promise.all(sent.map((m) => enqueue(js, m)));
+  const posOf = new Map(sent.map((m, i) => [m.id, positions[i]!]));
 
   await eventually(async () => (await stored('alpha')).length === 30 && (await stored('beta')).length === 30, 'all stored');
   for (const room of rooms) {
     const docs = await stored(room);
-    assert.deepEqual(docs.map((d) => d.seq), Array.from({ length: 30 }, (_, i) => i + 1));
-    assert.equal(docs[0]!._id, `${room}-1`);
-    assert.equal(docs[0]!.text, 'message 1');
-    assert.equal(docs[0]!.clientMsgId, `c-${room}-1`);
-    assert.ok(docs[0]!.storedAt instanceof Date);
+    for (const d of docs) assert.equal(d.pos, posOf.get(d._id), `${d._id} stored at its stream sequence`);
+    assert.deepEqual(
+      docs.map((d) => d.pos),
+      sent.filter((m) => m.room === room).map((m) => posOf.get(m.id)!).sort((a, b) => a - b),
+    );
+    const first = docs.find((d) => d._id === `${room}-1`)!;
+    assert.equal(first.text, 'message 1');
+    assert.equal(first.sender, 'ann');
+    assert.equal(first.clientMsgId, `c-${room}-1`);
+    assert.equal(typeof first.ts, 'number');
+    assert.ok(first.storedAt instanceof Date);
+    assert.equal('seq' in first, false, 'no per-room counter any more');
   }
-  await eventually(() => fanouts.filter((f) => f.room === 'beta').flatMap((f) => f.messages).length === 30, 'fan-out');
-  for (const room of rooms) {
-    const payloads = fanouts.filter((f) => f.room === room);
-    for (const p of payloads) assert.ok(p.messages.every((m) => m.room === room), 'a room payload holds only that room');
-    const seqs = payloads.flatMap((f) => f.messages.map((m) => m.seq));
-    assert.deepEqual(seqs, Array.from({ length: 30 }, (_, i) => i + 1), `${room} fanned out in seq order`);
-  }
-  await eventually(async () => (await queueDepth()) === 0, 'everything acked');
+  await drained();
   assert.ok(batchSizes.length < 60, `messages were batched (${batchSizes.length} batches for 60 messages)`);
+  assert.equal(batchSizes.reduce((a, b) => a + b, 0), 60);
+
+  const jsm = await jetstreamManager(nc);
+  assert.equal((await jsm.streams.info(streamName)).state.messages, 60, 'acked messages stay in the stream');
+  const consumer = await jsm.consumers.info(streamName, consumerName);
+  assert.equal(consumer.ack_floor.stream_seq, Math.max(...positions), 'the ack floor is the newest position');
+  const again = await jsm.direct.getMessage(streamName, { seq: posOf.get('beta-7')! });
+  assert.equal(again?.json<{ id: string }>().id, 'beta-7');
 });
 
-test('a message enqueued twice, or already stored, is stored once, acked and fanned out again', async () => {
-  const message = queued('gamma', 1);
-  await enqueue(js, message);
+test('a late duplicate (the same id published again after the duplicate window) is acked, dropped and counted', async () => {
+  const message = chat('gamma', 1);
+  const firstPos = await enqueue(js, message);
   await eventually(async () => (await stored('gamma')).length === 1, 'first copy stored');
-  // A second copy past JetStream's duplicate window (another Nats-Msg-Id), like a redelivery.
-  await enqueue(js, message, `${message.id}-again`);
-  await eventually(() => fanouts.filter((f) => f.room === 'gamma').length === 2, 'fanned out twice');
-  await eventually(async () => (await queueDepth()) === 0, 'both copies acked');
-  assert.equal((await stored('gamma')).length, 1);
-  assert.ok(service.stats().duplicates >= 1);
-
-  // A redelivery that comes back with another seq (the gateway retried after JetStream's
-  // duplicate window): the stored version, with its seq, is what goes out.
-  await enqueue(js, { ...message, seq: 7 }, `${message.id}-third`);
-  await eventually(() => fanouts.filter((f) => f.room === 'gamma').length === 3, 'fanned out a third time');
-  assert.equal(fanouts.filter((f) => f.room === 'gamma')[2]!.messages[0]!.seq, 1);
-  assert.deepEqual((await stored('gamma')).map((d) => d.seq), [1]);
+  const duplicatesBefore = service.stats().duplicates;
+  // Another Nats-Msg-Id, as if JetStream's duplicate window had passed: the stream stores it again.
+  const latePos = await enqueue(js, message, `${message.id}-late`);
+  assert.ok(latePos > firstPos);
+  await eventually(() => service.stats().duplicates >= duplicatesBefore + 1, 'the late copy counted');
+  await drained();
+  assert.deepEqual(
+    (await stored('gamma')).map((d) => [d._id, d.pos]),
+    [['gamma-1', firstPos]],
+    'the first copy is the message',
+  );
+  assert.ok(logs.lines().some((l) => l.id === 'gamma-1' && l.pos === latePos && /another position/.test(String(l.msg))));
+  assert.equal(service.stats().conflicts, 0, 'a late duplicate is not a conflict');
 });
 
-test('a message whose seq belongs to another message is terminated, the rest of the batch is stored', async () => {
-  await enqueue(js, queued('delta', 1));
-  await eventually(async () => (await stored('delta')).length === 1, 'stored');
-  const impostor = { ...queued('delta', 1), id: 'delta-impostor', clientMsgId: 'other' };
-  await Promise.all([enqueue(js, impostor), enqueue(js, queued('delta', 2))]);
-  await eventually(async () => (await stored('delta')).length === 2, 'second stored');
-  await eventually(async () => (await queueDepth()) === 0, 'impostor not redelivered');
-  assert.deepEqual((await stored('delta')).map((d) => d._id), ['delta-1', 'delta-2']);
-  assert.equal(service.stats().conflicts, 1);
+test(
+  'history shows a late duplicate the way MongoDB stores it (once), whether a page is read from the stream or from MongoDB',
+  { todo: 'BUG: RoomStream.readAfter returns the late copy (MongoDB does not store it): pages read from the stream show gamma-1 twice' },
+  async () => {
+    const rpc = async (body: unknown) => (await nc.request(subjects.historyRpc, JSON.stringify(body), { timeout: 5_000 })).json<RpcReply<HistoryResult>>();
+    const forward = await rpc({ room: 'gamma', after: 0, limit: 10 }); // the stream holds everything: read from it
+    const backward = await rpc({ room: 'gamma', limit: 10 }); // up to the writer's floor: read from MongoDB
+    assert.ok(forward.ok && backward.ok);
+    assert.deepEqual(forward.result.messages.map((m) => m.id), ['gamma-1'], 'forward');
+    assert.deepEqual(backward.result.messages.map((m) => m.id), ['gamma-1'], 'backward');
+  },
+);
+
+test('a message whose position is taken by another message is terminated; the rest of the batch is stored', async () => {
+  const jsm = await jetstreamManager(nc);
+  const next = (await jsm.streams.info(streamName)).state.last_seq + 1;
+  // As if the stream had been recreated over old data: the next position already holds another message.
+  await messages().insertOne({ _id: 'delta-impostor', room: 'delta', pos: next, sender: 'eve', text: 'old', ts: 1, clientMsgId: 'old', storedAt: new Date() });
+  const [p1, p2] = await Promise.all([enqueue(js, chat('delta', 1)), enqueue(js, chat('delta', 2))]);
+  assert.equal(Math.min(p1!, p2!), next);
+  await eventually(() => service.stats().conflicts >= 1, 'the conflict terminated');
+  await drained();
+  const docs = await stored('delta');
+  assert.deepEqual(
+    docs.map((d) => d._id).sort(),
+    ['delta-impostor', p1 === next ? 'delta-2' : 'delta-1'].sort(),
+    'the impostor keeps its position; the other message is stored',
+  );
+  assert.ok(logs.lines().some((l) => l.level === 50 && l.pos === next && /position already taken/.test(String(l.msg))));
 });
 
-test('an invalid payload is terminated and does not block the queue', async () => {
+test('invalid payloads are terminated and do not block the queue', async () => {
   const invalidBefore = service.stats().invalid;
   await js.publish(subjects.inbound('epsilon'), 'not json at all');
-  await js.publish(subjects.inbound('epsilon'), JSON.stringify({ ...queued('epsilon', 1), seq: -4 }));
-  await js.publish(subjects.inbound('epsilon'), JSON.stringify(queued('other-room', 1)));
-  await enqueue(js, queued('epsilon', 2));
+  // A v1 payload (with a per-room seq) is no longer valid: the stored schema is strict.
+  await js.publish(subjects.inbound('epsilon'), JSON.stringify({ ...chat('epsilon', 1), seq: 4 }));
+  await js.publish(subjects.inbound('epsilon'), JSON.stringify(chat('other-room', 1)));
+  await enqueue(js, chat('epsilon', 2));
   await eventually(async () => (await stored('epsilon')).length === 1, 'valid message stored');
-  await eventually(async () => (await queueDepth()) === 0, 'invalid ones are gone from the queue');
+  await drained();
   assert.equal(service.stats().invalid - invalidBefore, 3);
   assert.equal((await stored('other-room')).length, 0, 'a payload whose room differs from its subject is rejected');
-  assert.ok(logs.lines().some((l) => l.msg === 'invalid queued message terminated' && l.subject === 'chorus.in.epsilon'));
+  const terminated = logs.lines().filter((l) => l.msg === 'invalid queued message terminated' && l.subject === 'chorus.in.epsilon');
+  assert.equal(terminated.length, 3);
+  assert.ok(terminated.some((l) => /not JSON/.test(String(l.reason))));
+  assert.ok(terminated.some((l) => /does not match subject/.test(String(l.reason))));
 });
 
 test('a batchSize written to the KV bucket changes batch sizes without a restart', async () => {
   const kv = await new Kvm(nc).open(settingsBucket);
   try {
     // A long interval so batches are cut by size, not time.
-    await kv.put(batchingKey, JSON.stringify({ batchSize: 7, flushIntervalMs: 2_000, source: 'test' }));
+    await kv.put(batchingKey, JSON.stringify({ batchSize: 7, flushIntervalMs: 1_500, source: 'test' }));
     await eventually(() => service.settings().batchSize === 7, 'settings applied');
     batchSizes = [];
-    await Promise.all(Array.from({ length: 28 }, (_, i) => enqueue(js, queued('zeta', i + 1))));
+    await Promise.all(Array.from({ length: 28 }, (_, i) => enqueue(js, chat('zeta', i + 1))));
     await eventually(async () => (await stored('zeta')).length === 28, 'stored');
     assert.deepEqual(batchSizes, [7, 7, 7, 7]);
 
     await kv.put(batchingKey, 'this is not JSON');
-    await kv.put(batchingKey, JSON.stringify({ batchSize: 20, flushIntervalMs: 2_000 }));
+    await kv.put(batchingKey, JSON.stringify({ batchSize: 20, flushIntervalMs: 1_500 }));
     await eventually(() => service.settings().batchSize === 20, 'second change applied');
     assert.ok(logs.lines().some((l) => l.msg === 'invalid batching settings ignored'));
     batchSizes = [];
-    await Promise.all(Array.from({ length: 40 }, (_, i) => enqueue(js, queued('zeta', 100 + i))));
+    await Promise.all(Array.from({ length: 40 }, (_, i) => enqueue(js, chat('zeta', 100 + i))));
     await eventually(async () => (await stored('zeta')).length === 68, 'stored');
     assert.deepEqual(batchSizes, [20, 20]);
 
@@ -152,52 +181,62 @@ test('a batchSize written to the KV bucket changes batch sizes without a restart
   } finally {
     await kv.delete(batchingKey).catch(() => {});
   }
+  await drained();
 });
 
-test('a deleted consumer is recreated and consuming resumes', async () => {
+test('a deleted consumer is recreated and consuming resumes; replaying the whole stream stores nothing twice', async () => {
   const jsm = await jetstreamManager(nc);
+  const countBefore = await messages().countDocuments();
   await jsm.consumers.delete(streamName, consumerName);
-  await Promise.all(Array.from({ length: 5 }, (_, i) => enqueue(js, queued('theta', i + 1))));
+  await Promise.all(Array.from({ length: 5 }, (_, i) => enqueue(js, chat('theta', i + 1))));
   await eventually(async () => (await stored('theta')).length === 5, 'stored after the consumer came back', 15_000);
+  await eventually(async () => (await queueDepth(nc)) === 0, 'the replayed stream is acked', 15_000);
   assert.ok(logs.lines().some((l) => l.msg === 'message consumer gone; recreating it'));
+  assert.equal(await messages().countDocuments(), countBefore + 5, 'redelivered messages were recognised as stored');
 });
 
-test('two replicas share the queue; closing one mid-stream loses nothing and leaves nothing unacked', async () => {
+test('two replicas share the consumer; closing one mid-stream loses nothing and leaves nothing unacked', async () => {
   const second = await startMessageService({
     natsUrl: backends.nats.url,
     mongoUri: backends.mongo.uri,
     mongoDb: 'pipeline',
     logger: capturedLogger().log,
     statsIntervalMs: 0,
+    stream: { ackWaitMs },
     name: 'message-service second',
   });
   let secondClosed = false;
   try {
     const total = 400;
+    const positions: number[] = [];
     const publishing = (async () => {
-      for (let seq = 1; seq <= total; seq += 20) {
-        await Promise.all(Array.from({ length: 20 }, (_, i) => enqueue(js, queued('eta', seq + i))));
+      for (let n = 1; n <= total; n += 20) {
+        positions.push(...(await Promise.all(Array.from({ length: 20 }, (_, i) => enqueue(js, chat('eta', n + i))))));
       }
     })();
     await eventually(() => second.stats().processed > 0, 'the second replica takes a share');
     await second.close();
     secondClosed = true;
     await publishing;
-    // Messages the server had already sent to the closed replica's pull when it unsubscribed come
-    // back after ack_wait (30 s): a graceful close can delay them, never lose them.
-    await eventually(async () => (await stored('eta')).length === total, 'everything stored', 45_000);
-    await eventually(async () => (await queueDepth()) === 0, 'nothing left unacked', 5_000);
+    // Messages the server had already sent to the closed replica's pull come back after ack_wait.
+    await eventually(async () => (await stored('eta')).length === total, 'everything stored', 20_000);
+    await drained();
+    assert.deepEqual(
+      (await stored('eta')).map((d) => d.pos),
+      positions.sort((a, b) => a - b),
+    );
     assert.ok(second.stats().processed < total, 'the work was shared');
   } finally {
     if (!secondClosed) await second.close();
   }
 });
 
-test('a stats line is logged once a second while busy', async () => {
+test('a stats line is logged once a second while busy, with the writer lag as queue depth', async () => {
   await eventually(() => logs.lines().some((l) => l.msg === 'stats'), 'a stats line', 3_000);
   const line = logs.lines().find((l) => l.msg === 'stats')!;
   for (const field of ['processed', 'queueDepth', 'ratePerSec', 'meanBatchSize', 'p99FlushMs', 'eventLoopDelayP99Ms', 'heapUsedMb']) {
     assert.ok(field in line, `stats line has ${field}`);
   }
   assert.ok((line.processed as number) > 0);
+  assert.equal(typeof line.queueDepth, 'number');
 });
