@@ -18,7 +18,8 @@ const envSchema = z.object({
   /** How long a pulled message may stay unacked before JetStream redelivers it (ms). */
   ACK_WAIT_MS: z.coerce.number().int().min(1_000).max(600_000).optional(),
   /** Stream retention: how long and how much the stream keeps (see docs/architecture.md "Retention"). */
-  STREAM_MAX_AGE_MS: z.coerce.number().int().min(60_000).optional(),
+  // At least JetStream's 2-minute duplicate window, which may not exceed max_age.
+  STREAM_MAX_AGE_MS: z.coerce.number().int().min(300_000).optional(),
   STREAM_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).optional(),
   /** Connection name; replicas differ by pod name. */
   SERVICE_INSTANCE: z.string().min(1).optional(),

@@ -48,7 +48,7 @@ export interface MessageServiceConfig {
   jetstreamReplicas?: number;
   /** Stream retention and the writer's ack_wait (tests shorten ack_wait). */
   stream?: Omit<StreamSetupOptions, 'replicas'>;
-  /** insertMany calls in flight at once (default 2); fan-out and acks stay in batch order. */
+  /** insertMany calls in flight at once (default 2). */
   maxInFlightWrites?: number;
   /** Distinct history/head queries run at once by this replica (default 8). */
   maxConcurrentReads?: number;
@@ -76,7 +76,7 @@ export interface MessageService {
 /**
  * Starts a message-service replica: connects to NATS and MongoDB, makes sure indexes, stream,
  * consumer and settings bucket exist, then consumes the shared durable consumer in batches
- * (insertMany -> fan-out -> ack) and serves the history and rooms RPCs.
+ * (insertMany -> ack) and serves the history, rooms and look-up RPCs.
  */
 export async function startMessageService(config: MessageServiceConfig): Promise<MessageService> {
   const log = config.logger ?? createLogger('message-service');

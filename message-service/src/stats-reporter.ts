@@ -47,7 +47,11 @@ export class StatsReporter {
         return;
       }
       const seconds = Math.max(0.001, (window.endedAt - window.startedAt) / 1000);
-      const queueDepth = await this.depth.queueDepth().catch(() => undefined);
+      // Bounded: a look-up that hangs (NATS unreachable) must not stop the stats lines.
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(100, this.intervalMs / 2))));
+      const queueDepth = await Promise.race([this.depth.queueDepth().catch(() => undefined), timeout]);
+      clearTimeout(timer);
       this.log.info(
         {
           processed: window.processed,

@@ -3,9 +3,9 @@ export interface MessageServiceStats {
   /** Messages stored (or found already stored) and acked. */
   processed: number;
   batches: number;
-  /** Redeliveries whose message was already stored. */
+  /** Redeliveries whose message was already stored, and later copies of a stored message id. */
   duplicates: number;
-  /** Messages whose (room, seq) belonged to another message; terminated. */
+  /** Messages whose (room, pos) belonged to another message; terminated. */
   conflicts: number;
   /** Messages not written (database error), nak'ed for redelivery. */
   failed: number;

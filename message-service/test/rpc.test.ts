@@ -295,7 +295,6 @@ test('lookup refuses "never stored" while the writer lags close to the duplicate
 
 test(
   'concurrent look-ups of one id for two rooms each get their own answer',
-  { todo: 'BUG: LookupHandler shares in-flight queries by `lookup/${id}` without the room: room b gets room a\'s position instead of invalid_frame' },
   async () => {
     const collection = mongo.db('rpc').collection<MessageDoc>('messages');
     const idle = { lag: async () => ({ floor: 0, unwritten: 0, oldestUnwrittenMs: 0 }) } as unknown as WriterProgress;

@@ -149,7 +149,7 @@ export class BatchProcessor {
     for (const { index } of outcome.stored) batch[index]!.msg.ack();
     for (const index of outcome.lateDuplicates) {
       const { message, pos } = batch[index]!;
-      log.warn({ id: message.id, room: message.room, pos }, 'message id already stored at another position (resent without resend after the duplicate window); dropped');
+      log.warn({ id: message.id, room: message.room, pos }, 'message id already stored at another position (reused without resend after the duplicate window); stored as a later copy');
       batch[index]!.msg.ack();
     }
     for (const index of outcome.conflicts) {

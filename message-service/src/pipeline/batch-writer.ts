@@ -10,7 +10,7 @@ export interface WriteOutcome {
   stored: { index: number; redelivered: boolean }[];
   /**
    * Its id is stored at another position: the same (sender, clientMsgId) was published again after
-   * JetStream's duplicate window without `resend`. The first copy is the message; this one is dropped.
+   * JetStream's duplicate window without `resend`. Stored too, as a later copy (see MessageDoc).
    */
   lateDuplicates: number[];
   /** Its position belongs to another message (a stream recreated over old data): it can never be stored. */
@@ -79,14 +79,35 @@ export class BatchWriter {
       } catch (lookupError) {
         return { ...outcome, failed: [...outcome.failed, ...duplicates], error: lookupError };
       }
+      const copies: number[] = [];
       for (const index of duplicates) {
         const doc = existing.get(batch[index]!.message.id);
         if (!doc) outcome.conflicts.push(index);
         else if (doc.pos === batch[index]!.pos) outcome.stored.push({ index, redelivered: true });
-        else outcome.lateDuplicates.push(index);
+        else copies.push(index);
+      }
+      if (copies.length > 0) {
+        const stored = await this.storeCopies(copies.map((i) => batch[i]!));
+        if (stored) outcome.lateDuplicates.push(...copies);
+        else outcome.failed.push(...copies);
       }
     }
     if (outcome.failed.length > 0) outcome.error = error;
     return outcome;
+  }
+
+  /** Stores later copies under `<id>@<pos>`; a redelivered copy is already there. False when the write failed. */
+  private async storeCopies(copies: readonly PositionedMessage[]): Promise<boolean> {
+    const storedAt = new Date();
+    try {
+      await this.messages.insertMany(
+        copies.map(({ pos, message: m }) => ({ _id: `${m.id}@${pos}`, id: m.id, room: m.room, pos, sender: m.sender, text: m.text, ts: m.ts, clientMsgId: m.clientMsgId, storedAt })),
+        { ordered: false },
+      );
+      return true;
+    } catch (error) {
+      const writeErrors = error instanceof MongoBulkWriteError ? (Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors]) : [];
+      return error instanceof MongoBulkWriteError && error.insertedCount + writeErrors.length === copies.length && writeErrors.every((e) => e.code === duplicateKey);
+    }
   }
 }

@@ -5,7 +5,11 @@ import { SingleFlight } from '@chorus/shared/concurrency/single-flight';
 
 /** How far the MongoDB writer is behind the stream. */
 export interface WriterLag {
-  /** Every position up to this one is in MongoDB (the writer consumer's ack floor). */
+  /**
+   * Every position up to this one is in MongoDB (the writer consumer's ack floor) — unless the
+   * stream removed messages before they were written, which moves the floor past them too (the
+   * retention watch warns long before; see docs/architecture.md "Retention").
+   */
   floor: number;
   /** Messages in the stream not yet written (pending + being written). */
   unwritten: number;

@@ -86,11 +86,11 @@ export class HistoryHandler {
 
   private async fromMongo(filter: { room: string; pos: { $gt?: number; $lte?: number; $lt?: number } }, direction: 1 | -1, limit: number): Promise<PositionedMessage[]> {
     const rows = await this.messages
-      .find(filter, { projection: { _id: 1, room: 1, pos: 1, sender: 1, text: 1, ts: 1, clientMsgId: 1 } })
+      .find(filter, { projection: { _id: 1, id: 1, room: 1, pos: 1, sender: 1, text: 1, ts: 1, clientMsgId: 1 } })
       .sort({ pos: direction })
       .limit(limit)
       .toArray();
-    return rows.map((d) => ({ pos: d.pos, message: { id: d._id, room: d.room, sender: d.sender, text: d.text, ts: d.ts, clientMsgId: d.clientMsgId } }));
+    return rows.map((d) => ({ pos: d.pos, message: { id: d.id ?? d._id, room: d.room, sender: d.sender, text: d.text, ts: d.ts, clientMsgId: d.clientMsgId } }));
   }
 }
 

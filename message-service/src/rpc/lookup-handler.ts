@@ -25,7 +25,7 @@ export class LookupHandler {
 
   handle({ id, room }: LookupRequest, deadline?: number): Promise<LookupResult> {
     return this.gate.run(
-      `lookup/${id}`,
+      `lookup/${room}/${id}`,
       async () => {
         const doc = await this.messages.findOne({ _id: id }, { projection: { _id: 0, pos: 1, room: 1 } });
         if (doc && doc.room === room) return { pos: doc.pos };

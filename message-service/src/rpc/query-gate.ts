@@ -32,15 +32,18 @@ export class QueryGate {
   private async limited<T>(query: () => Promise<T>, deadline: number): Promise<T> {
     if (this.running >= this.maxConcurrent) {
       if (this.waiting.length >= this.maxWaiting) throw new RpcError('unavailable', 'the message service is busy; try again');
+      // The finishing query hands its slot over: `running` stays counted for us.
       await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.running++;
     }
-    this.running++;
     try {
       if (Date.now() > deadline) throw new RpcError('unavailable', 'the request waited past its deadline');
       return await query();
     } finally {
-      this.running--;
-      this.waiting.shift()?.();
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
     }
   }
 }

@@ -1,11 +1,16 @@
 import type { Collection, Db } from 'mongodb';
 
 /**
- * One stored chat message. `_id` is the message id, so the primary key dedupes redeliveries;
- * `pos` is its stream sequence (its position in the room), unique per room.
+ * One stored chat message. `_id` is the message id, so the primary key dedupes redeliveries and
+ * answers resend look-ups; `pos` is its stream sequence (its position in the room), unique per
+ * room. A message id stored a second time at a later position (a client reused its clientMsgId
+ * without `resend` after JetStream's duplicate window) is a second message of the room: it is
+ * stored as `<id>@<pos>` with `id` naming the message id, so MongoDB holds what the stream holds.
  */
 export interface MessageDoc {
   _id: string;
+  /** The message id when `_id` is not it (a later copy). */
+  id?: string;
   room: string;
   pos: number;
   sender: string;
