@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { BatchTuner, type BatchBounds } from '@chorus/shared/autopilot/batch-tuner';
+import { BatchTuner, type BatchBounds } from '@chorus/shared/batching/batch-tuner';
 import { batchingKey, consumerName, streamName } from '@chorus/shared/bus/names';
 import type { Logger } from '@chorus/shared/logging/logger';
 

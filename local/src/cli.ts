@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { batchingLimits, defaultBatchSettings } from '@chorus/shared/batching/batch-settings';
 import { createLogger } from '@chorus/shared/logging/logger';
 import { startPlatform } from './platform.js';
 import { repoRoot } from './servers/binaries.js';
@@ -23,8 +24,8 @@ const program = new Command('npm start --')
   .addOption(new Option('--mongo-port <port>', 'FerretDB port (default: a free port; ignored with MONGODB_URI)').argParser(integer(1, 65535)).env('CHORUS_MONGO_PORT'))
   .addOption(new Option('--data-dir <dir>', 'where data and logs live (kept across restarts)').env('CHORUS_DATA_DIR').default(resolve(repoRoot, '.data')))
   .addOption(new Option('--batching <mode>', 'auto: the autopilot tunes batching; fixed: use --batch-size/--flush-interval').choices(['auto', 'fixed']).env('CHORUS_BATCHING').default('auto'))
-  .addOption(new Option('--batch-size <n>', 'fixed batch size').argParser(integer(1, 10_000)).default(100))
-  .addOption(new Option('--flush-interval <ms>', 'fixed flush interval in ms').argParser(integer(1, 10_000)).default(50))
+  .addOption(new Option('--batch-size <n>', 'fixed batch size').argParser(integer(1, batchingLimits.maxBatchSize)).default(defaultBatchSettings.batchSize))
+  .addOption(new Option('--flush-interval <ms>', 'fixed flush interval in ms').argParser(integer(1, batchingLimits.maxFlushIntervalMs)).default(defaultBatchSettings.flushIntervalMs))
   .showHelpAfterError();
 
 program.parse();

@@ -7,7 +7,7 @@ import { batchingKey } from '@chorus/shared/bus/names';
 import { ensureMessageStream, ensureSettingsBucket } from '@chorus/shared/bus/jetstream-setup';
 import { connectNats } from '@chorus/shared/bus/nats-connection';
 import { createLogger, type Logger } from '@chorus/shared/logging/logger';
-import { batchSettings, type BatchSettings } from '@chorus/shared/settings/batch-settings';
+import { batchSettings, defaultBatchSettings, type BatchSettings } from '@chorus/shared/batching/batch-settings';
 import { startAutopilotLoop } from './autopilot-loop.js';
 import { repoRoot } from './servers/binaries.js';
 import { startMongo, type RunningMongo } from './servers/ferretdb.js';
@@ -105,7 +105,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     nc = await connectNats(nats.url, 'chorus supervisor', { firstConnectTimeoutMs: 10_000 });
     await ensureMessageStream(nc, { ...(options.ackWaitMs !== undefined && { ackWaitMs: options.ackWaitMs }) });
     const kv = await ensureSettingsBucket(nc);
-    if (options.batching !== 'auto') await putBatching(kv, options.batching ?? { batchSize: 100, flushIntervalMs: 50 });
+    if (options.batching !== 'auto') await putBatching(kv, options.batching ?? defaultBatchSettings);
 
     const tokenSecret = process.env.CHORUS_TOKEN_SECRET ?? readOrCreateSecret(options.dataDir);
     const baseEnv = { ...process.env, ...options.serviceEnv, NATS_URL: nats.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };

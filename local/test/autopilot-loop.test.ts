@@ -10,7 +10,7 @@ import { batchingKey, subjects } from '@chorus/shared/bus/names';
 import { ensureMessageStream, ensureSettingsBucket } from '@chorus/shared/bus/jetstream-setup';
 import { connectNats } from '@chorus/shared/bus/nats-connection';
 import { createLogger } from '@chorus/shared/logging/logger';
-import { batchSettings } from '@chorus/shared/settings/batch-settings';
+import { batchSettings } from '@chorus/shared/batching/batch-settings';
 import { localBatchBounds, startAutopilotLoop } from '../src/autopilot-loop.js';
 import { startNats, type RunningNats } from '../src/servers/nats.js';
 

@@ -5,7 +5,7 @@ import { startPlatform } from '@chorus/local/platform';
 import { batchingKey } from '@chorus/shared/bus/names';
 import { connectNats } from '@chorus/shared/bus/nats-connection';
 import { ensureSettingsBucket } from '@chorus/shared/bus/jetstream-setup';
-import { defaultBatchSettings, type BatchSettings } from '@chorus/shared/settings/batch-settings';
+import { defaultBatchSettings, type BatchSettings } from '@chorus/shared/batching/batch-settings';
 import type { BenchTarget } from './bench-target.js';
 
 export type PlatformRow = 'a' | 'b' | 'c';

@@ -4,7 +4,7 @@ import { consumerName, roomFromSubject, streamName } from '@chorus/shared/bus/na
 import { storedMessage } from '@chorus/shared/bus/payloads';
 import { ensureMessageStream, type StreamSetupOptions } from '@chorus/shared/bus/jetstream-setup';
 import type { Logger } from '@chorus/shared/logging/logger';
-import type { Batcher } from './batcher.js';
+import type { Batcher } from '@chorus/shared/batching/batcher';
 import type { BatchProcessor } from './batch-processor.js';
 import type { InboundMessage } from './inbound-message.js';
 import type { StatsCollector } from '../stats.js';

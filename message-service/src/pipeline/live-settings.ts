@@ -1,6 +1,6 @@
 import type { KV, KvEntry } from '@nats-io/kv';
 import { batchingKey } from '@chorus/shared/bus/names';
-import { batchSettings, defaultBatchSettings, type BatchSettings } from '@chorus/shared/settings/batch-settings';
+import { batchSettings, defaultBatchSettings, type BatchSettings } from '@chorus/shared/batching/batch-settings';
 import type { Logger } from '@chorus/shared/logging/logger';
 
 export type SettingsParse = { ok: true; settings: BatchSettings } | { ok: false; error: string };

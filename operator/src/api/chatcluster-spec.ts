@@ -1,3 +1,4 @@
+import { batchingLimits, defaultBatchSettings } from '@chorus/shared/batching/batch-settings';
 import { z } from 'zod';
 
 /**
@@ -49,15 +50,15 @@ export const chatClusterSpec = z
     batching: z
       .object({
         mode: z.enum(['auto', 'fixed']).default('auto'),
-        batchSize: z.number().int().min(1).max(10_000).default(100),
-        flushIntervalMs: z.number().int().min(1).max(10_000).default(50),
+        batchSize: z.number().int().min(1).max(batchingLimits.maxBatchSize).default(defaultBatchSettings.batchSize),
+        flushIntervalMs: z.number().int().min(1).max(batchingLimits.maxFlushIntervalMs).default(defaultBatchSettings.flushIntervalMs),
         targetLatencyMs: z.number().int().min(1).max(60_000).default(100),
         bounds: z
           .object({
-            minBatchSize: z.number().int().min(1).max(10_000).default(10),
-            maxBatchSize: z.number().int().min(1).max(10_000).default(1000),
-            minFlushMs: z.number().int().min(1).max(10_000).default(5),
-            maxFlushMs: z.number().int().min(1).max(10_000).default(200),
+            minBatchSize: z.number().int().min(1).max(batchingLimits.maxBatchSize).default(10),
+            maxBatchSize: z.number().int().min(1).max(batchingLimits.maxBatchSize).default(1000),
+            minFlushMs: z.number().int().min(1).max(batchingLimits.maxFlushIntervalMs).default(5),
+            maxFlushMs: z.number().int().min(1).max(batchingLimits.maxFlushIntervalMs).default(200),
           })
           .prefault({})
           .refine((b) => b.minBatchSize <= b.maxBatchSize, {

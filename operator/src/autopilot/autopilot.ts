@@ -1,7 +1,7 @@
 import type { Logger } from '@chorus/shared/logging/logger';
-import { BatchTuner, type BatchBounds } from '@chorus/shared/autopilot/batch-tuner';
+import { BatchTuner, type BatchBounds } from '@chorus/shared/batching/batch-tuner';
 import { ReplicaScaler, type ScalerConfig } from '@chorus/shared/autopilot/replica-scaler';
-import type { BatchSettings } from '@chorus/shared/settings/batch-settings';
+import type { BatchSettings } from '@chorus/shared/batching/batch-settings';
 import type { ChatCluster, ChatClusterStatus } from '../api/chatcluster.js';
 import { parseSpec, type ChatClusterSpec } from '../api/chatcluster-spec.js';
 import type { KubeClient } from '../kube/kube-client.js';

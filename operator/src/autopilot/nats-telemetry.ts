@@ -2,7 +2,7 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { batchingKey, consumerName, settingsBucket, streamName } from '@chorus/shared/bus/names';
-import { batchSettings, type BatchSettings } from '@chorus/shared/settings/batch-settings';
+import { batchSettings, type BatchSettings } from '@chorus/shared/batching/batch-settings';
 
 export interface QueueSample {
   /** pending + ack pending of the message-service consumer. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BatchTuner, tuneBatch, type BatchBounds, type BatchTuning } from '../../src/autopilot/batch-tuner.js';
+import { BatchTuner, tuneBatch, type BatchBounds, type BatchTuning } from '../../src/batching/batch-tuner.js';
 
 const bounds: BatchBounds = { minBatchSize: 10, maxBatchSize: 1000, minFlushMs: 5, maxFlushMs: 200, targetLatencyMs: 100 };
 

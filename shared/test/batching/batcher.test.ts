@@ -1,6 +1,6 @@
 import { test, beforeEach, afterEach, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import { Batcher, type FlushReason } from '../src/pipeline/batcher.js';
+import { Batcher, type FlushReason } from '../../src/batching/batcher.js';
 
 let flushed: { items: number[]; reason: FlushReason }[];
 const collect = (items: number[], reason: FlushReason) => flushed.push({ items, reason });
