@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { defaultScenario, stepConfig } from '../src/bench/bench-scenario.js';
 import type { BenchTarget } from '../src/bench/bench-target.js';
 import { centrifugoMissing, startCentrifugoTarget } from '../src/bench/peers/centrifugo-target.js';
+import { PeerLoadRun } from '../src/bench/peers/peer-load-run.js';
 import { startSocketIoTarget } from '../src/bench/peers/socketio-target.js';
 import { parseRoomMix } from '../src/config/room-mix.js';
 import { buildRoomPlan } from '../src/plan/room-plan.js';
@@ -13,7 +14,8 @@ import { cpuDelta, totalCpuSeconds } from '../src/bench/process-cpu.js';
 // room exactly once, counted independently of the driver's own accounting.
 const scenario = { ...defaultScenario, users: 120, largeRoomSize: 60, largeRoomShare: 0.05 };
 
-async function checkPeer(target: BenchTarget): Promise<void> {
+/** `positioned`: whether the system gives each delivery a per-room position (Centrifugo's offset). */
+async function checkPeer(target: BenchTarget, positioned: boolean): Promise<void> {
   const pids = () => target.processes().map((p) => p.pid);
   let cpuBefore = new Map<number, number>();
   let cpuAfter = new Map<number, number>();
@@ -47,6 +49,8 @@ async function checkPeer(target: BenchTarget): Promise<void> {
     assert.equal(report.latency.deliveryMs.count, owed, 'a latency for every delivery');
     assert.ok(report.latency.deliveryMs.p50 > 0 && report.latency.deliveryMs.p50 <= report.latency.deliveryMs.p99);
     assert.ok(report.throughput.deliveredPerSec > 0);
+    assert.ok(driver instanceof PeerLoadRun);
+    assert.equal(driver.deliveriesWithPosition, positioned ? owed : 0, 'room order checked by position where the system has one');
     assert.ok(cpuDelta(cpuBefore, cpuAfter) > 0, 'the peer processes used CPU under load');
     assert.ok(target.processes().some((p) => p.kind === 'redis'), 'redis-server counts for the peer');
   } finally {
@@ -56,7 +60,7 @@ async function checkPeer(target: BenchTarget): Promise<void> {
 }
 
 test('Socket.IO peer: 2 processes + Redis adapter deliver every message to every room member', { timeout: 30_000 }, async () => {
-  await checkPeer(await startSocketIoTarget());
+  await checkPeer(await startSocketIoTarget(), false);
 });
 
 const missing = centrifugoMissing();
@@ -65,6 +69,6 @@ test(
   'Centrifugo peer: 2 nodes + Redis engine deliver every message to every room member, in offset order',
   { timeout: 30_000, skip: missing ? `Centrifugo is not built (bash scripts/bootstrap.sh centrifugo)` : false },
   async () => {
-    await checkPeer(await startCentrifugoTarget());
+    await checkPeer(await startCentrifugoTarget(), true);
   },
 );

@@ -8,6 +8,7 @@ interface Reply {
   id?: number;
   error?: { code?: number; message?: string };
   connect?: { pong?: boolean };
+  subscribe?: { recoverable?: boolean };
   push?: { channel?: string; pub?: { data?: { id?: unknown; text?: unknown }; offset?: number } };
 }
 
@@ -78,7 +79,9 @@ class CentrifugoConnection implements PeerConnection {
   }
 
   async join(room: string, timeoutMs: number): Promise<void> {
-    await this.request({ subscribe: { channel: prefix + room } }, timeoutMs);
+    const reply = await this.request({ subscribe: { channel: prefix + room } }, timeoutMs);
+    // The row is defined with history and recovery on; a node configured otherwise must not pass.
+    if (reply.subscribe?.recoverable !== true) throw new PeerError(`${prefix}${room} is not recoverable (history/recovery off?)`, 'not_recoverable');
   }
 
   send(room: string, clientMsgId: string, text: string): boolean {

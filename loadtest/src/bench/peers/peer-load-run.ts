@@ -44,6 +44,8 @@ export class PeerLoadRun implements LoadDriver, PeerSink {
   private arrivals: number[] = [];
   private senderOrder = new SenderOrder();
   private measuring = false;
+  /** Deliveries of the current phase that carried the system's per-room position. */
+  deliveriesWithPosition = 0;
   private measuredPhases = 0;
 
   constructor(
@@ -130,6 +132,7 @@ export class PeerLoadRun implements LoadDriver, PeerSink {
     this.metrics = metrics;
     this.arrivals = [];
     this.senderOrder = new SenderOrder();
+    this.deliveriesWithPosition = 0;
     this.measuring = true;
     this.hooks.onSendPhaseStart?.();
     const sendStart = performance.now();
@@ -273,6 +276,7 @@ export class PeerLoadRun implements LoadDriver, PeerSink {
     const position = seq ?? (this.arrivals[slot] = (this.arrivals[slot] ?? -1) + 1);
     if (metrics.tracker.onDelivery(slot, id, position) === 'duplicate') return;
     if (seq === undefined) this.senderOrder.onDelivery(slot, id);
+    else this.deliveriesWithPosition++;
     const sentAt = decodeSentAtMs(text);
     if (sentAt === undefined) {
       metrics.series.count('delivered', receivedAtMs);
