@@ -60,6 +60,7 @@ const measure = (delivered: number, p50: number, p99: number): RunMeasure => ({
   delivered: 1000,
   cpuSeconds: 1,
   cpuSecondsByKind: { gateway: 0.5, NATS: 0.25, redis: 0.25 },
+  loadTesterCpuSeconds: 0.25,
   keptUp: true,
 });
 
@@ -101,7 +102,7 @@ test('peer table: Chorus (c) divided by each peer', () => {
 
 test('CPU profile: shares per process kind at 50% of saturation, largest first', () => {
   const lines = formatCpuProfile([row('c', '(c) autopilot', 4000)]).split('\n');
-  assert.equal(lines[4], '| (c) autopilot | 100 → 2,000 | 1.00 | 1000 | gateway 50%, NATS 25%, redis 25% |');
+  assert.equal(lines[4], '| (c) autopilot | 100 → 2,000 | 1.00 | 1000 | gateway 50%, NATS 25%, redis 25% | 250 |');
   const byKind = cpuByKind(
     [
       { name: 'gateway-1', pid: 1, kind: 'gateway' },

@@ -63,8 +63,9 @@ export function formatPeerTable(rows: readonly RowResult[]): string {
 export function formatCpuProfile(rows: readonly RowResult[]): string {
   const measured = rows.filter((r) => r.at50 && cpuShares(r.at50.cpuSecondsByKind).length > 0);
   if (measured.length === 0) return '';
-  const header = '| row | load (sends/s → deliveries/s) | CPU s | CPU ms per 1,000 delivered | CPU share by process kind |';
-  const rule = '|---|---:|---:|---:|---|';
+  const header =
+    '| row | load (sends/s → deliveries/s) | CPU s | CPU ms per 1,000 delivered | CPU share by process kind | load tester CPU ms per 1,000 |';
+  const rule = '|---|---:|---:|---:|---|---:|';
   const lines = measured.map((r) => {
     const m = r.at50!;
     const shares = cpuShares(m.cpuSecondsByKind)
@@ -76,6 +77,7 @@ export function formatCpuProfile(rows: readonly RowResult[]): string {
       m.cpuSeconds.toFixed(2),
       m.delivered > 0 ? fmt((m.cpuSeconds / m.delivered) * 1_000_000) : 'n/a',
       shares,
+      m.delivered > 0 ? fmt((m.loadTesterCpuSeconds / m.delivered) * 1_000_000) : 'n/a',
     ];
   });
   return ['CPU profile at 50% of each row\'s saturation:', '', header, rule, ...lines.map((cells) => `| ${cells.join(' | ')} |`)].join('\n');

@@ -21,6 +21,8 @@ export interface RunMeasure extends StepResult {
   cpuSeconds: number;
   /** The same, per process kind (gateway, NATS, ...). */
   cpuSecondsByKind: Record<string, number>;
+  /** CPU seconds of the load tester itself (this process) over the step: is the driver cheap? */
+  loadTesterCpuSeconds: number;
   keptUp: boolean;
 }
 
@@ -82,7 +84,9 @@ class RowSession {
   async measure(rate: number): Promise<RunMeasure> {
     const { scenario, target } = this;
     const spec = this.run.schedulePhase({ ...stepConfig(scenario, target.gateways, rate, 'x').schedule }, 'steady');
+    const ownCpu = process.cpuUsage();
     const report = await this.run.measure(spec);
+    const ownCpuUsed = process.cpuUsage(ownCpu);
     if (report.connections.failed > 0) {
       throw new Error(`${target.label}: ${report.connections.failed} connections failed: ${JSON.stringify(report.connections.failuresByCode)}`);
     }
@@ -102,6 +106,7 @@ class RowSession {
       settings: await target.describe?.().catch(() => undefined),
       cpuSeconds: cpuDelta(this.cpuBefore, this.cpuAfter),
       cpuSecondsByKind: cpuByKind(this.processes, this.cpuBefore, this.cpuAfter),
+      loadTesterCpuSeconds: (ownCpuUsed.user + ownCpuUsed.system) / 1e6,
       keptUp: false,
     };
     m.keptUp = keepsUp(m, scenario.rules);
