@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything `npm start` and `npm test` need on a fresh Debian machine, once.
-# Usage: scripts/bootstrap.sh [npm] [apt] [nats] [ferretdb] [kube] [helm] [browser]   (no argument = all)
+# Usage: scripts/bootstrap.sh [npm] [apt] [nats] [ferretdb] [kube] [helm] [browser] [centrifugo]
+# No argument = all but the opt-in parts (centrifugo: only the bench's peer row needs it).
 # Builds are cached in $CHORUS_CACHE_DIR (default ~/.cache/chorus) keyed by version.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -11,7 +12,8 @@ mkdir -p "$cache"
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
 
 parts=("$@")
-has() { [ ${#parts[@]} -eq 0 ] && return 0; local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
+named() { local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
+has() { [ ${#parts[@]} -eq 0 ] && return 0; named "$1"; }
 
 apt_install() {
   local missing=()
@@ -65,6 +67,8 @@ ferretdb_build() { # version
 
 if has nats; then go_build nats-server "$NATS_SERVER_VERSION" github.com/nats-io/nats-server/v2 github.com/nats-io/nats-server/v2; fi
 if has ferretdb; then ferretdb_build "$FERRETDB_VERSION"; fi
+# Opt-in (never part of "all"): the bench's Centrifugo peer row; `npm test` skips its test without it.
+if named centrifugo; then go_build centrifugo "$CENTRIFUGO_VERSION" github.com/centrifugal/centrifugo/v6 github.com/centrifugal/centrifugo/v6; fi
 if has kube; then "$root/scripts/build-kube-apiserver.sh"; fi
 
 if has npm; then

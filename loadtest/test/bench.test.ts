@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatBenchTable } from '../src/bench/bench-table.js';
+import { parseRows } from '../src/bench/bench-rows.js';
+import { formatBenchTable, formatCpuProfile, formatPeerTable } from '../src/bench/bench-table.js';
+import { cpuByKind, cpuShares } from '../src/bench/cpu-profile.js';
+import { platformProcessKind } from '../src/bench/platform-process-kind.js';
+import { SenderOrder } from '../src/bench/peers/sender-order.js';
 import { cpuSecondsFromStat, processCpuSeconds } from '../src/bench/process-cpu.js';
 import type { RowResult, RunMeasure } from '../src/bench/run-row.js';
 import { defaultSaturationRules, keepsUp, saturationPoint, shouldContinue, type StepResult } from '../src/bench/saturation.js';
@@ -55,6 +59,8 @@ const measure = (delivered: number, p50: number, p99: number): RunMeasure => ({
   expected: 1000,
   delivered: 1000,
   cpuSeconds: 1,
+  cpuSecondsByKind: { gateway: 0.5, NATS: 0.25, redis: 0.25 },
+  loadTesterCpuSeconds: 0.25,
   keptUp: true,
 });
 
@@ -65,20 +71,70 @@ const row = (key: string, label: string, delivered: number): RowResult => ({
   saturation: measure(delivered, 2, 20),
   saturated: key !== 'd',
   at25: measure(delivered / 4, 1.25, 9.5),
-  at75: measure((delivered * 3) / 4, 150.4, 1234.5),
+  at50: measure(delivered / 2, 150.4, 1234.5),
   lost: 0,
   errors: 0,
-  cpuSecondsPer1000: 0.5,
+  cpuMsPer1000: 0.5,
   seconds: 10,
 });
 
 test('bench table: ratios to (b) and (d) and formatted latencies', () => {
   const table = formatBenchTable([row('a', '(a) batch 1', 1000), row('b', '(b) fixed', 4000), row('d', '(d) bare', 20000)]);
   const lines = table.split('\n');
-  assert.equal(lines.length, 7);
+  assert.equal(lines.length, 7 + 1 + 7, 'the rows table, a blank line, the CPU profile (no peers ran: no peer table)');
   assert.match(lines[4]!, /^\| \(d\) bare \| ≥ 20,000 \|/, 'an unsaturated row shows a lower bound');
   assert.match(lines[6]!, /step limit/);
-  assert.match(lines[2]!, /^\| \(a\) batch 1 \| 1,000 \| 100 \| 1\.3 \/ 9\.5 \| 150 \/ 1235 \| 0 \| 0\.500 \| 0\.25x \| 0\.05x \|$/);
+  assert.match(lines[2]!, /^\| \(a\) batch 1 \| 1,000 \| 100 \| 1\.3 \/ 9\.5 \| 150 \/ 1235 \| 0 \| 0\.5 \| 0\.25x \| 0\.05x \|$/);
   assert.match(lines[3]!, /\| 1\.00x \| 0\.20x \|$/);
   assert.match(lines[4]!, /\| 5\.00x \| 1\.00x \|$/);
+});
+
+test('peer table: Chorus (c) divided by each peer', () => {
+  const c = { ...row('c', '(c) autopilot', 20000), cpuMsPer1000: 60 };
+  const e = { ...row('e', '(e) Centrifugo', 80000), cpuMsPer1000: 15 };
+  const lines = formatPeerTable([row('b', '(b) fixed', 4000), c, e]).split('\n');
+  assert.equal(lines.length, 3);
+  assert.match(lines[0]!, /^\| Chorus \(c\) ÷ peer \|/);
+  assert.equal(lines[2], '| (e) Centrifugo | 0.25x | 4.00x | 1.00x | 1.00x | 1.00x | 1.00x |');
+  assert.equal(formatPeerTable([e]), '', 'no Chorus row: no ratios');
+  assert.equal(formatPeerTable([c]), '', 'no peer row: no ratios');
+});
+
+test('CPU profile: shares per process kind at 50% of saturation, largest first', () => {
+  const lines = formatCpuProfile([row('c', '(c) autopilot', 4000)]).split('\n');
+  assert.equal(lines[4], '| (c) autopilot | 100 → 2,000 | 1.00 | 1000 | gateway 50%, NATS 25%, redis 25% | 250 |');
+  const byKind = cpuByKind(
+    [
+      { name: 'gateway-1', pid: 1, kind: 'gateway' },
+      { name: 'gateway-2', pid: 2, kind: 'gateway' },
+      { name: 'nats-server', pid: 3, kind: 'NATS' },
+      { name: 'gone', pid: 4, kind: 'database' },
+    ],
+    new Map([[1, 1], [2, 2], [3, 5], [4, 1]]),
+    new Map([[1, 2], [2, 4], [3, 5.5]]),
+  );
+  assert.deepEqual(byKind, { gateway: 3, NATS: 0.5 });
+  assert.deepEqual(cpuShares(byKind).map((s) => [s.kind, s.share]), [['gateway', 3 / 3.5], ['NATS', 0.5 / 3.5]]);
+  assert.deepEqual(cpuShares({}), []);
+  assert.deepEqual(
+    ['gateway-2', 'message-service-1', 'nats-server', 'redis-server', 'ferretdb'].map(platformProcessKind),
+    ['gateway', 'message-service', 'NATS', 'redis', 'database'],
+  );
+});
+
+test('rows: keys and aliases, in the given order, unknown ones refused', () => {
+  assert.deepEqual(parseRows('chorus,centrifugo,socketio'), ['c', 'e', 'f']);
+  assert.deepEqual(parseRows('d, a,a'), ['d', 'a']);
+  assert.throws(() => parseRows('c,nginx'), /"nginx" is not a row/);
+  assert.throws(() => parseRows(' , '), /no rows/);
+});
+
+test('sender order: each sender in order at each receiver, senders may interleave', () => {
+  const order = new SenderOrder();
+  for (const id of ['m1.0', 'ma.0', 'm1.2', 'ma.1', 'm1.3']) order.onDelivery(0, id);
+  order.onDelivery(1, 'm1.3');
+  order.onDelivery(1, 'm1.2');
+  assert.equal(order.violations, 1, 'only receiver 1 saw sender 1 out of order');
+  order.onDelivery(0, 'nonsense');
+  assert.equal(order.malformed, 1);
 });

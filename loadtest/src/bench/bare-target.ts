@@ -24,7 +24,7 @@ export async function startBareTarget(): Promise<BenchTarget> {
     key: 'd',
     label: '(d) bare ws broadcast (no queue, no DB)',
     gateways: [url],
-    pids: () => (child.pid ? [child.pid] : []),
+    processes: () => (child.pid ? [{ name: 'bare-broadcast', pid: child.pid, kind: 'bare server' }] : []),
     prepare: async () => {},
     finish: async () => {
       if (child.exitCode !== null) return;

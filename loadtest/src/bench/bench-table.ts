@@ -1,23 +1,32 @@
-import type { RowResult } from './run-row.js';
+import { chorusRow, peerRows } from './bench-rows.js';
+import { cpuShares } from './cpu-profile.js';
+import type { RowResult, RunMeasure } from './run-row.js';
 
-/** The bench table as Markdown (it goes to the terminal and, verbatim, into docs/benchmarks.md). */
+/**
+ * The bench's tables as Markdown (they go to the terminal and, verbatim, into docs/benchmarks.md):
+ * every row, Chorus against each peer, and where each row's CPU goes.
+ */
 export function formatBenchTable(rows: readonly RowResult[]): string {
-  const b = rows.find((r) => r.key === 'b')?.saturation?.deliveredPerSec;
-  const d = rows.find((r) => r.key === 'd')?.saturation?.deliveredPerSec;
+  return [formatRowsTable(rows), formatPeerTable(rows), formatCpuProfile(rows)].filter((t) => t.length > 0).join('\n\n');
+}
+
+export function formatRowsTable(rows: readonly RowResult[]): string {
+  const b = delivered(rows.find((r) => r.key === 'b'));
+  const d = delivered(rows.find((r) => r.key === 'd'));
   const header =
-    '| row | delivered msgs/s at saturation | sends/s at saturation | p50 / p99 at 25% (ms) | p50 / p99 at 75% (ms) | loss | CPU s per 1,000 delivered | vs (b) | vs (d) |';
+    '| row | delivered msgs/s at saturation | sends/s at saturation | p50 / p99 at 25% (ms) | p50 / p99 at 50% (ms) | loss | CPU ms per 1,000 delivered | vs (b) | vs (d) |';
   const rule = '|---|---:|---:|---:|---:|---:|---:|---:|---:|';
   const lines = rows.map((r) => {
     const sat = r.saturation;
-    const tput = sat ? Math.round(sat.deliveredPerSec) : undefined;
+    const tput = delivered(r);
     return [
       r.label,
       tput === undefined ? 'n/a' : `${r.saturated ? '' : '≥ '}${tput.toLocaleString('en-US')}`,
       sat ? sat.offeredSendsPerSec.toFixed(0) : 'n/a',
-      r.at25 ? `${fmt(r.at25.deliveryP50Ms)} / ${fmt(r.at25.deliveryP99Ms)}` : 'n/a',
-      r.at75 ? `${fmt(r.at75.deliveryP50Ms)} / ${fmt(r.at75.deliveryP99Ms)}` : 'n/a',
+      latency(r.at25),
+      latency(r.at50),
       String(r.lost),
-      r.cpuSecondsPer1000 === undefined ? 'n/a' : r.cpuSecondsPer1000.toFixed(3),
+      r.cpuMsPer1000 === undefined ? 'n/a' : fmt(r.cpuMsPer1000),
       ratio(tput, b),
       ratio(tput, d),
     ];
@@ -26,6 +35,60 @@ export function formatBenchTable(rows: readonly RowResult[]): string {
     ? ['', '≥: the search reached its step limit while the row still kept up; its capacity is higher.']
     : [];
   return [header, rule, ...lines.map((cells) => `| ${cells.join(' | ')} |`), ...notes].join('\n');
+}
+
+/** Chorus (row c) divided by each peer that ran; empty when Chorus or every peer is missing. */
+export function formatPeerTable(rows: readonly RowResult[]): string {
+  const chorus = rows.find((r) => r.key === chorusRow);
+  const peers = rows.filter((r) => peerRows.includes(r.key as never));
+  if (!chorus || peers.length === 0) return '';
+  const header =
+    `| Chorus ${chorus.label.split(' ')[0]} ÷ peer | delivered msgs/s at saturation | CPU ms per 1,000 delivered | p50 at 25% | p99 at 25% | p50 at 50% | p99 at 50% |`;
+  const rule = '|---|---:|---:|---:|---:|---:|---:|';
+  const lines = peers.map((p) =>
+    [
+      p.label,
+      ratio(delivered(chorus), delivered(p)),
+      ratio(chorus.cpuMsPer1000, p.cpuMsPer1000),
+      ratio(chorus.at25?.deliveryP50Ms, p.at25?.deliveryP50Ms),
+      ratio(chorus.at25?.deliveryP99Ms, p.at25?.deliveryP99Ms),
+      ratio(chorus.at50?.deliveryP50Ms, p.at50?.deliveryP50Ms),
+      ratio(chorus.at50?.deliveryP99Ms, p.at50?.deliveryP99Ms),
+    ],
+  );
+  return [header, rule, ...lines.map((cells) => `| ${cells.join(' | ')} |`)].join('\n');
+}
+
+/** Each row's CPU per process kind over its 50%-of-saturation step (a fixed load per row). */
+export function formatCpuProfile(rows: readonly RowResult[]): string {
+  const measured = rows.filter((r) => r.at50 && cpuShares(r.at50.cpuSecondsByKind).length > 0);
+  if (measured.length === 0) return '';
+  const header =
+    '| row | load (sends/s → deliveries/s) | CPU s | CPU ms per 1,000 delivered | CPU share by process kind | load tester CPU ms per 1,000 |';
+  const rule = '|---|---:|---:|---:|---|---:|';
+  const lines = measured.map((r) => {
+    const m = r.at50!;
+    const shares = cpuShares(m.cpuSecondsByKind)
+      .map((s) => `${s.kind} ${(s.share * 100).toFixed(0)}%`)
+      .join(', ');
+    return [
+      r.label,
+      `${m.offeredSendsPerSec.toFixed(0)} → ${Math.round(m.deliveredPerSec).toLocaleString('en-US')}`,
+      m.cpuSeconds.toFixed(2),
+      m.delivered > 0 ? fmt((m.cpuSeconds / m.delivered) * 1_000_000) : 'n/a',
+      shares,
+      m.delivered > 0 ? fmt((m.loadTesterCpuSeconds / m.delivered) * 1_000_000) : 'n/a',
+    ];
+  });
+  return ['CPU profile at 50% of each row\'s saturation:', '', header, rule, ...lines.map((cells) => `| ${cells.join(' | ')} |`)].join('\n');
+}
+
+function delivered(row: RowResult | undefined): number | undefined {
+  return row?.saturation ? Math.round(row.saturation.deliveredPerSec) : undefined;
+}
+
+function latency(m: RunMeasure | undefined): string {
+  return m ? `${fmt(m.deliveryP50Ms)} / ${fmt(m.deliveryP99Ms)}` : 'n/a';
 }
 
 function fmt(ms: number): string {

@@ -4,21 +4,23 @@ import { cpus, loadavg, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { formatBenchTable } from './bench-table.js';
-import type { BenchTarget } from './bench-target.js';
 import { defaultScenario, type BenchScenario } from './bench-scenario.js';
-import { startBareTarget } from './bare-target.js';
-import { startPlatformTarget, type PlatformRow } from './platform-target.js';
+import { parseRows, rowKeys, startRowTarget, type RowKey } from './bench-rows.js';
+import { centrifugoMissing } from './peers/centrifugo-target.js';
 import { runRow, type RowResult } from './run-row.js';
 
 /**
  * `npm run bench`: the same scenario against (a) per-message processing, (b) fixed batching
- * 100 / 50 ms, (c) the autopilot's live-tuned batching, and (d) a bare ws broadcast server; prints
- * the table and writes bench.json. Exits 1 when any row lost a message.
+ * 100 / 50 ms, (c) the autopilot's live-tuned batching, (d) a bare ws broadcast server, and the
+ * peers (e) Centrifugo and (f) Socket.IO; prints the tables and writes bench.json. Exits 1 when
+ * any row lost a message.
  */
-const rowKeys = ['a', 'b', 'c', 'd'] as const;
-
 const program = new Command('bench')
-  .addOption(new Option('--rows <list>', 'rows to run, comma-separated').default('a,b,c,d'))
+  .addOption(
+    new Option('--rows <list>', 'rows to run, comma-separated: a-f, or chorus (= c), bare (= d), centrifugo (= e), socketio (= f)').default(
+      rowKeys.join(','),
+    ),
+  )
   .option('--users <n>', 'simulated users per run', String(defaultScenario.users))
   .option('--step-seconds <s>', 'send-phase length of each step', String(defaultScenario.stepSeconds))
   .option('--start-rate <sends/s>', 'first step of the saturation search', String(defaultScenario.startRate))
@@ -27,12 +29,17 @@ const program = new Command('bench')
   .parse();
 
 const opts = program.opts<{ rows: string; users: string; stepSeconds: string; startRate: string; maxSteps: string; out: string }>();
-const rows = opts.rows.split(',').map((r) => r.trim());
-for (const r of rows) {
-  if (!(rowKeys as readonly string[]).includes(r)) {
-    process.stderr.write(`bench: --rows: "${r}" is not one of ${rowKeys.join(', ')}\n`);
-    process.exit(2);
-  }
+let rows: RowKey[] = [];
+try {
+  rows = parseRows(opts.rows);
+} catch (error) {
+  process.stderr.write(`bench: --rows: ${(error as Error).message}\n`);
+  process.exit(2);
+}
+const missing = rows.includes('e') ? centrifugoMissing() : undefined;
+if (missing) {
+  process.stderr.write(`bench: row e (Centrifugo): ${missing}\n  (bash scripts/bootstrap.sh centrifugo builds it; npm run bench does)\n`);
+  process.exit(2);
 }
 const positive = (flag: string, raw: string): number => {
   const v = Number(raw);
@@ -60,10 +67,9 @@ const loadBefore = loadavg()[0]!;
 const results: RowResult[] = [];
 for (const key of rows) {
   // One system at a time: only the row under test shares the machine with the load tester.
-  const start = (): Promise<BenchTarget> => (key === 'd' ? startBareTarget() : startPlatformTarget(key as PlatformRow));
-  results.push(await runRow(start, scenario, log));
+  results.push(await runRow(() => startRowTarget(key), scenario, log));
 }
-results.sort((x, y) => x.key.localeCompare(y.key));
+results.sort((x, y) => rowKeys.indexOf(x.key as RowKey) - rowKeys.indexOf(y.key as RowKey));
 
 const table = formatBenchTable(results);
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GB RAM, Linux ${release()}, Node ${process.version}`;

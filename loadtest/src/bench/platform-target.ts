@@ -7,6 +7,7 @@ import { connectNats } from '@chorus/shared/bus/nats-connection';
 import { ensureSettingsBucket } from '@chorus/shared/bus/jetstream-setup';
 import { defaultBatchSettings, type BatchSettings } from '@chorus/shared/batching/batch-settings';
 import type { BenchTarget } from './bench-target.js';
+import { platformProcessKind } from './platform-process-kind.js';
 
 export type PlatformRow = 'a' | 'b' | 'c';
 
@@ -35,7 +36,7 @@ export async function startPlatformTarget(key: PlatformRow): Promise<BenchTarget
     key,
     label: row.label,
     gateways: platform.gatewayUrls,
-    pids: () => platform.processes().flatMap((p) => (p.pid === undefined ? [] : [p.pid])),
+    processes: () => platform.processes().flatMap((p) => (p.pid === undefined ? [] : [{ name: p.name, pid: p.pid, kind: platformProcessKind(p.name) }])),
     prepare: async () => {},
     describe: async () => {
       const entry = await kv.get(batchingKey);

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { LoadRun } from '../run/load-run.js';
-import type { BenchTarget } from './bench-target.js';
+import type { BenchTarget, TargetProcess } from './bench-target.js';
 import { stepConfig, type BenchScenario } from './bench-scenario.js';
+import { cpuByKind } from './cpu-profile.js';
+import type { LoadDriver, LoadDriverFactory } from './load-driver.js';
 import { cpuDelta, totalCpuSeconds } from './process-cpu.js';
 import { keepsUp, saturationPoint, shouldContinue, type StepResult } from './saturation.js';
 
@@ -12,11 +14,15 @@ export interface RunMeasure extends StepResult {
   ackP99Ms: number;
   expected: number;
   delivered: number;
-  /** CPU seconds of the target's processes over the send phase and drain. */
   errorsByCode: Record<string, number>;
   /** The system's tunable state at the end of the step (e.g. the autopilot's batching). */
   settings: string | undefined;
+  /** CPU seconds of the target's processes over the send phase and drain. */
   cpuSeconds: number;
+  /** The same, per process kind (gateway, NATS, ...). */
+  cpuSecondsByKind: Record<string, number>;
+  /** CPU seconds of the load tester itself (this process) over the step: is the driver cheap? */
+  loadTesterCpuSeconds: number;
   keptUp: boolean;
 }
 
@@ -28,11 +34,12 @@ export interface RowResult {
   /** False when the search hit its step limit while still keeping up: the row's capacity is higher. */
   saturated: boolean;
   at25: RunMeasure | undefined;
-  at75: RunMeasure | undefined;
+  at50: RunMeasure | undefined;
   /** Lost deliveries over every run of the row. */
   lost: number;
   errors: number;
-  cpuSecondsPer1000: number | undefined;
+  /** CPU ms of every process of the system per 1,000 deliveries, at saturation. */
+  cpuMsPer1000: number | undefined;
   seconds: number;
 }
 
@@ -40,7 +47,8 @@ export interface RowResult {
 class RowSession {
   private cpuBefore = new Map<number, number>();
   private cpuAfter = new Map<number, number>();
-  private readonly run: LoadRun;
+  private processes: TargetProcess[] = [];
+  private readonly run: LoadDriver;
 
   constructor(
     private readonly target: BenchTarget,
@@ -48,9 +56,13 @@ class RowSession {
     private readonly log: (line: string) => void,
   ) {
     const config = stepConfig(scenario, target.gateways, scenario.startRate, randomBytes(3).toString('hex'));
-    this.run = new LoadRun(config, undefined, {
-      onSendPhaseStart: () => (this.cpuBefore = totalCpuSeconds(target.pids())),
-      onDrained: () => (this.cpuAfter = totalCpuSeconds(target.pids())),
+    const driver: LoadDriverFactory = target.driver ?? ((c, hooks) => new LoadRun(c, undefined, hooks));
+    this.run = driver(config, {
+      onSendPhaseStart: () => {
+        this.processes = target.processes();
+        this.cpuBefore = totalCpuSeconds(this.processes.map((p) => p.pid));
+      },
+      onDrained: () => (this.cpuAfter = totalCpuSeconds(this.processes.map((p) => p.pid))),
     });
   }
 
@@ -72,7 +84,9 @@ class RowSession {
   async measure(rate: number): Promise<RunMeasure> {
     const { scenario, target } = this;
     const spec = this.run.schedulePhase({ ...stepConfig(scenario, target.gateways, rate, 'x').schedule }, 'steady');
+    const ownCpu = process.cpuUsage();
     const report = await this.run.measure(spec);
+    const ownCpuUsed = process.cpuUsage(ownCpu);
     if (report.connections.failed > 0) {
       throw new Error(`${target.label}: ${report.connections.failed} connections failed: ${JSON.stringify(report.connections.failuresByCode)}`);
     }
@@ -91,6 +105,8 @@ class RowSession {
       errorsByCode: report.messages.errorsByCode,
       settings: await target.describe?.().catch(() => undefined),
       cpuSeconds: cpuDelta(this.cpuBefore, this.cpuAfter),
+      cpuSecondsByKind: cpuByKind(this.processes, this.cpuBefore, this.cpuAfter),
+      loadTesterCpuSeconds: (ownCpuUsed.user + ownCpuUsed.system) / 1e6,
       keptUp: false,
     };
     m.keptUp = keepsUp(m, scenario.rules);
@@ -130,7 +146,7 @@ async function freshSession(start: TargetFactory, scenario: BenchScenario, log: 
 /**
  * One bench row: step the offered rate up until the delivered rate stops rising or latency
  * explodes; then, on a fresh instance (an overloaded platform can stay slow for a while after its
- * backlog is gone, which is not what "latency at 25% load" asks), measure latency at 25% and 75% of
+ * backlog is gone, which is not what "latency at 25% load" asks), measure latency at 25% and 50% of
  * the saturation rate.
  */
 export async function runRow(start: TargetFactory, scenario: BenchScenario, log: (line: string) => void): Promise<RowResult> {
@@ -152,19 +168,19 @@ export async function runRow(start: TargetFactory, scenario: BenchScenario, log:
   }
   const saturation = saturationPoint(steps, scenario.rules) as RunMeasure | undefined;
   let at25: RunMeasure | undefined;
-  let at75: RunMeasure | undefined;
+  let at50: RunMeasure | undefined;
   if (saturation) {
-    log(`${label}: latency at 25% and 75% of ${saturation.offeredSendsPerSec} sends/s, on a fresh instance`);
+    log(`${label}: latency at 25% and 50% of ${saturation.offeredSendsPerSec} sends/s, on a fresh instance`);
     const latency = await freshSession(start, scenario, log);
     try {
       at25 = await latency.session.measure(saturation.offeredSendsPerSec * 0.25);
-      at75 = await latency.session.measure(saturation.offeredSendsPerSec * 0.75);
+      at50 = await latency.session.measure(saturation.offeredSendsPerSec * 0.5);
     } finally {
       await latency.session.close();
       await latency.target.finish();
     }
   }
-  const all = [...steps, ...(at25 ? [at25] : []), ...(at75 ? [at75] : [])];
+  const all = [...steps, ...(at25 ? [at25] : []), ...(at50 ? [at50] : [])];
   return {
     key,
     label,
@@ -172,10 +188,10 @@ export async function runRow(start: TargetFactory, scenario: BenchScenario, log:
     saturation,
     saturated: steps.length < scenario.maxSteps || !shouldContinue(steps, scenario.rules),
     at25,
-    at75,
+    at50,
     lost: all.reduce((n, m) => n + m.lost, 0),
     errors: all.reduce((n, m) => n + m.errors, 0),
-    cpuSecondsPer1000: saturation && saturation.delivered > 0 ? (saturation.cpuSeconds / saturation.delivered) * 1000 : undefined,
+    cpuMsPer1000: saturation && saturation.delivered > 0 ? (saturation.cpuSeconds / saturation.delivered) * 1_000_000 : undefined,
     seconds: (performance.now() - started) / 1000,
   };
 }

@@ -41,6 +41,8 @@ export const binaries = {
   etcd: () => cached('etcd', 'ETCD_VERSION'),
   helm: () => cached('kubectl-helm', 'KUBECTL_LAYER_VERSION', 'helm'),
   kubectl: () => cached('kubectl-helm', 'KUBECTL_LAYER_VERSION', 'kubectl'),
+  /** Opt-in (`scripts/bootstrap.sh centrifugo`): only the bench's peer row runs it. */
+  centrifugo: () => cached('centrifugo', 'CENTRIFUGO_VERSION'),
   redisServer: () => onPath('redis-server', ['/usr/bin/redis-server', '/usr/local/bin/redis-server']),
   chromium: () => onPath('chromium', ['/usr/bin/chromium', '/usr/bin/chromium-browser']),
 };
