@@ -8,7 +8,7 @@ import { RoomReader } from '../src/ordering/room-reader.js';
 const message = (room: string, n: number): StoredMessage => ({ id: `${room}-${n}`, room, sender: 'ann', text: `t${n}`, ts: 1, clientMsgId: `c${n}` });
 
 /** A feed on an in-memory broker, with a listener recording (pos, prev). */
-async function feedOn(broker: MemoryRoomBroker, room = 'r', options: { maxPending?: number; pageSize?: number } = {}) {
+async function feedOn(broker: MemoryRoomBroker, room = 'r', options: { maxPending?: number; pageSize?: number; onGapSkipped?: (cursor: number, missing: number) => void } = {}) {
   const reader = new RoomReader(broker, async () => {
     throw new Error('no database in this test');
   });
@@ -123,4 +123,37 @@ test('a feed that opens on a room with history starts after its head', async () 
   const { got } = await feedOn(broker);
   broker.append(message('r', 3));
   assert.deepEqual(got, [[3, 2]]);
+});
+
+test('a predecessor the stream does not show yet (a lagging replica) is waited for, not skipped', async () => {
+  const broker = new MemoryRoomBroker();
+  const { feed, got } = await feedOn(broker);
+  broker.append(message('r', 1));
+  broker.dropLive = (live) => live.pos === 2;
+  broker.append(message('r', 2));
+  broker.dropLive = () => false;
+  // The replica that answers reads has neither 2 nor 3 yet; 3's live copy names 2.
+  broker.hidden.add(2).add(3);
+  broker.append(message('r', 3));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(got.map(([pos]) => pos), [1], 'held while 2 cannot be read');
+  broker.hidden.clear();
+  await feed.settled();
+  assert.deepEqual(got.map(([pos]) => pos), [1, 2, 3]);
+  assertChained(got, 0);
+});
+
+test('a predecessor that stays out of the stream is passed over after a while, and reported', async () => {
+  const broker = new MemoryRoomBroker();
+  const skipped: [number, number][] = [];
+  const { feed, got } = await feedOn(broker, 'r', { onGapSkipped: (cursor, missing) => skipped.push([cursor, missing]) });
+  broker.append(message('r', 1));
+  broker.dropLive = (live) => live.pos === 2;
+  broker.append(message('r', 2));
+  broker.dropLive = () => false;
+  broker.hidden.add(2).add(3); // reads never show them
+  broker.append(message('r', 3));
+  await feed.settled();
+  assert.deepEqual(got.map(([pos]) => pos), [1, 3], '3 from its live copy, past the missing 2');
+  assert.deepEqual(skipped, [[1, 2]]);
 });

@@ -17,6 +17,8 @@ export class MemoryRoomBroker implements RoomBroker {
   dropLive: (live: LiveMessage) => boolean = () => false;
   /** Reads fail while this is set. */
   failReads: Error | undefined;
+  /** Positions reads do not see (a replica that lags, or a message deleted by hand). */
+  readonly hidden = new Set<number>();
   reads = 0;
 
   async publish(message: StoredMessage): Promise<Published> {
@@ -61,7 +63,7 @@ export class MemoryRoomBroker implements RoomBroker {
     if (this.failReads) throw this.failReads;
     const result: StreamRun = { run: [], cursor: after, reachedEnd: true };
     for (const entry of this.log) {
-      if (entry.pos <= after || entry.message.room !== room) continue;
+      if (entry.pos <= after || entry.message.room !== room || this.hidden.has(entry.pos)) continue;
       if (result.run.length === limit) {
         result.reachedEnd = false;
         break;

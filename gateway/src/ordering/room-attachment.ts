@@ -16,6 +16,8 @@ export interface CatchUpSource {
 /** Live frames held while a catch-up reads; past this the catch-up reads once more instead. */
 const maxQueued = 1_000;
 const pageSize = 500;
+/** Reads that must miss a queued frame's predecessor before the socket is told to resync (about 1 s). */
+const maxIdleReads = 5;
 
 /**
  * One socket's membership in one room. It tracks the last position the socket was sent and only
@@ -97,6 +99,7 @@ export class RoomAttachment implements FeedListener {
   private async catchUpLoop(): Promise<void> {
     // After a gap in the queue, memory cannot help (the feed has not emitted what is missing).
     let fromStream = false;
+    let idleReads = 0;
     while (this.queue && !this.stopped) {
       const fromMemory = fromStream ? undefined : this.source.recentAfter(this.lastSent);
       let progressed = false;
@@ -136,8 +139,12 @@ export class RoomAttachment implements FeedListener {
       }
       this.queue = queued.slice(i);
       if (fromStream && !progressed) {
-        // The stream, read to its end, does not have the queued frame's predecessor.
-        return this.fail(new Error(`position ${this.queue[0]![1]} is not in the stream`));
+        // The stream, read to its end, does not have the queued frame's predecessor (yet: the
+        // replica that answered may lag). Read again a few times, then let the client resync.
+        if (++idleReads > maxIdleReads) return this.fail(new Error(`position ${this.queue[0]![1]} is not in the stream`));
+        await new Promise((resolve) => setTimeout(resolve, 50 * idleReads));
+      } else {
+        idleReads = 0;
       }
       fromStream = true;
     }

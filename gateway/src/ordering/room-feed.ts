@@ -22,7 +22,12 @@ export interface RoomFeedOptions {
   maxRetryMs?: number;
   onDelivered?: (message: ChatMessage, traceparent: string | undefined, listeners: number) => void;
   onReadFailed?: (error: unknown, attempt: number) => void;
+  /** A held copy's predecessor stayed out of the stream (deleted by hand): delivery goes on past it. */
+  onGapSkipped?: (cursor: number, missing: number) => void;
 }
+
+/** Reads to the stream's end that must miss a held copy's predecessor before it is passed over (about 10 s). */
+const maxIdleReads = 7;
 
 /**
  * One room's live delivery on this gateway. The stream is the authority: every live copy names
@@ -162,20 +167,21 @@ export class RoomFeed {
   }
 
   private async fillLoop(): Promise<void> {
-    let attempt = 0;
+    let failures = 0;
+    let idleReads = 0;
     while (!this.closed) {
       let run: RoomRun;
       try {
         run = await this.options.read(this.cursor, this.pageSize);
-        attempt = 0;
+        failures = 0;
       } catch (error) {
-        attempt++;
-        this.options.onReadFailed?.(error, attempt);
-        const base = this.options.retryMs ?? 250;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(this.options.maxRetryMs ?? 2_000, base * 2 ** (attempt - 1))));
+        failures++;
+        this.options.onReadFailed?.(error, failures);
+        await this.pause(failures);
         continue;
       }
       if (this.closed) return;
+      const before = this.cursor;
       for (const message of run.messages) {
         if (message.pos <= this.cursor) continue;
         const held = this.pending.get(message.pos);
@@ -185,15 +191,27 @@ export class RoomFeed {
       this.cursor = Math.max(this.cursor, run.cursor);
       this.drainPending();
       if (!run.reachedEnd) continue;
-      if (this.pending.size > 0) {
-        // The stream ended below a held copy's predecessor: that predecessor is gone from the
-        // stream (deleted by hand). Nothing more can be read; go on from the held copies.
-        const lowest = Math.min(...this.pending.keys());
-        this.cursor = Math.max(this.cursor, this.pending.get(lowest)!.lastPos);
-        this.drainPending();
+      if (this.pending.size === 0) return;
+      // A held copy's predecessor was not in the read: stored after it, or not yet on the replica
+      // that answered. Read again; only a predecessor that stays missing is passed over.
+      idleReads = this.cursor > before ? 0 : idleReads + 1;
+      if (idleReads < maxIdleReads) {
+        await this.pause(idleReads);
+        continue;
       }
-      return;
+      const lowest = Math.min(...this.pending.keys());
+      const missing = this.pending.get(lowest)!.lastPos;
+      this.options.onGapSkipped?.(this.cursor, missing);
+      this.cursor = Math.max(this.cursor, missing);
+      this.drainPending();
+      idleReads = 0;
+      if (this.pending.size === 0) return;
     }
+  }
+
+  private pause(attempt: number): Promise<void> {
+    const base = this.options.retryMs ?? 250;
+    return new Promise((resolve) => setTimeout(resolve, Math.min(this.options.maxRetryMs ?? 2_000, base * 2 ** (attempt - 1))));
   }
 
   /** Emits held copies that now follow the cursor, and forgets the ones already emitted. */

@@ -119,6 +119,7 @@ export class RoomHub {
       ...this.options.feed,
       read: (after, limit) => reader.read(room, after, limit),
       onDelivered: this.options.onDelivered,
+      onGapSkipped: (cursor, missing) => log.error({ room, cursor, missing }, 'a position the stream announced is not in it; delivery goes on past it'),
       onReadFailed: (error, attempt) => {
         if (attempt === 1 || attempt % 20 === 0) log.warn({ room, err: error, attempt }, 'reading a gap from the stream failed; retrying');
       },
