@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { currentProtocol, protocolNamed, protocols } from './protocol/protocols.js';
+import { v2Protocol } from './protocol/v2-protocol.js';
 import { formatDetails, formatResultsTable, type ScenarioError } from './report/results-table.js';
 import { scenarioNamed, scenarios } from './scenarios/scenario-catalog.js';
 import type { ScenarioResult } from './scenarios/scenario-result.js';
@@ -34,7 +34,6 @@ const program = new Command('chaos')
   .option('--load <s>', 'length of the send phase, at least', positiveNumber, fullProfile.loadSeconds)
   .option('--after-fault <s>', 'load after the platform is whole again, at least', positiveNumber, fullProfile.afterFaultSeconds)
   .option('--drain <s>', 'longest wait for every ack and delivery after the send phase', positiveNumber, fullProfile.drainSeconds)
-  .addOption(new Option('--protocol <version>', 'client wire protocol').choices(Object.keys(protocols)).default(currentProtocol.name))
   .addOption(new Option('--keep-data <when>', 'keep the platform data and logs').choices(['always', 'on-failure', 'never']).default('on-failure'))
   .option('--json <file>', 'also write the results as JSON')
   .showHelpAfterError();
@@ -51,7 +50,6 @@ const opts = program.opts<{
   load: number;
   afterFault: number;
   drain: number;
-  protocol: string;
   keepData: 'always' | 'on-failure' | 'never';
   json?: string;
 }>();
@@ -76,7 +74,7 @@ for (const scenario of selected) {
         loadSeconds: opts.load,
         afterFaultSeconds: opts.afterFault,
         drainSeconds: opts.drain,
-        protocol: protocolNamed(opts.protocol),
+        protocol: v2Protocol,
         keepData: opts.keepData,
         progress: (line) => process.stderr.write(`${line}\n`),
       }),

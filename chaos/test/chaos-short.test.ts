@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { currentProtocol } from '../src/protocol/protocols.js';
+import { v2Protocol } from '../src/protocol/v2-protocol.js';
 import { formatDetails, formatResultsTable } from '../src/report/results-table.js';
 import { runScenario } from '../src/scenarios/run-scenario.js';
 import { shortProfile } from '../src/scenarios/run-profiles.js';
@@ -34,7 +34,7 @@ for (const { name, skip } of shortScenarios) {
     const progress: string[] = [];
     const result = await runScenario(scenarioNamed(name), {
       ...shortProfile,
-      protocol: currentProtocol,
+      protocol: v2Protocol,
       keepData: 'on-failure',
       progress: (line) => {
         progress.push(line);

@@ -64,7 +64,7 @@ test('a second delivery of one id is a duplicate; a delivery after a gap is out 
   assert.equal(report.delivered, 3);
 });
 
-test('a position below the one held is out of order (v1: seq going back)', () => {
+test('a position below the one held is out of order', () => {
   const { ledger } = ledgerAt();
   ledger.acked('r', 'alice', 'm2', 2);
   ledger.delivered('bob', 'r', 'x', 'alice', 2, 1); // bob's stream starts at 2 with prev 1 but bob holds 0

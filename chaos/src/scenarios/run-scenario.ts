@@ -48,7 +48,7 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
     log(`starting the platform in ${dataDir}`);
     platform = await startPlatform({ dataDir, gateways: 2, messageServices: 2, batching: { batchSize: 100, flushIntervalMs: 50 } });
     const { users, roomSize, sendsPerSecond } = settings.shape;
-    log(`setting up ${users} users in ${users / roomSize} rooms of ${roomSize} (protocol ${settings.protocol.name})`);
+    log(`setting up ${users} users in ${users / roomSize} rooms of ${roomSize} `);
     driver = await LoadDriver.start({
       gatewayUrls: platform.gatewayUrls,
       protocol: settings.protocol,
@@ -67,7 +67,7 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
     await sleep(settings.warmupSeconds * 1000);
     if (driver.stats.invalidFrames > 0) {
       // Every frame would be counted lost: say why instead of running the whole scenario.
-      throw new Error(`the gateway does not speak protocol ${settings.protocol.name} (--protocol): ${driver.stats.lastInvalid}`);
+      throw new Error(`the gateway does not speak protocol ${settings.protocol.name}: ${driver.stats.lastInvalid}`);
     }
     phase = 'fault';
     const outcome = await scenario.fault.inject({ platform, log });
