@@ -206,8 +206,11 @@ describe('helm chart against a real API server', { timeout: 240_000 }, () => {
     assert.equal(children[0].spec.template.spec.containers[0].image, 'ghcr.io/chorus-chat/chorus:0.1.0');
     const config0 = children.find((c) => c.metadata.name === 'chat-config');
     assert.equal(config0.data.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://chorus-jaeger.chorus.svc:4318', 'traces go to the chart Jaeger');
-    const jobs = (await get(`/apis/batch/v1/namespaces/${ns}/jobs`)).items;
-    assert.ok(jobs.some((j: any) => j.metadata.name.startsWith('chat-loadtest-')), 'the load-test Job');
+    // The Jobs may be applied after the other children: wait for them too.
+    await eventually(async () => {
+      const jobs = (await get(`/apis/batch/v1/namespaces/${ns}/jobs`)).items;
+      return jobs.some((j: any) => j.metadata.name.startsWith('chat-loadtest-')) ? true : undefined;
+    }, 30_000, 'the load-test Job');
 
     // Status and Events were written, and no list/watch was refused: the chart's RBAC is enough.
     const withStatus = await eventually(async () => {
