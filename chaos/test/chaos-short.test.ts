@@ -12,24 +12,10 @@ import { stallAllowanceMs } from '../src/scenarios/verdict.js';
  * (100 users in 10 rooms, 150 sends/s, 10 s of sending), each on a fresh platform, asserting the
  * pass criteria one by one.
  */
-const shortScenarios: { name: string; skip?: string }[] = [
-  // TODO(v2): enable after merging the v2 delivery path (delete the skip). On v1 the killed worker's
-  // batch comes back only after ack_wait (30 s), every gateway's room feed holds the room behind the
-  // gap and retries history reads that FerretDB cannot serve in time: rooms stall and messages are
-  // not delivered by the end of the drain.
-  { name: 'message-service-1-kill', skip: 'TODO(v2): fails on the v1 delivery path; enable after the v2 merge' },
-  // TODO(v2): enable after merging the v2 delivery path (delete the skip). On v1 the 100 clients of
-  // the killed gateway resume with join + afterSeq, every resume is a history scan on FerretDB, the
-  // history RPCs time out (`unavailable`) and those clients never catch up: lost and stalled.
-  { name: 'gateway-kill', skip: 'TODO(v2): fails on the v1 delivery path; enable after the v2 merge' },
-  { name: 'nats-pause' },
-];
+const shortScenarios = ['message-service-1-kill', 'gateway-kill', 'nats-pause'];
 
-// CHAOS_RUN_TODO=1 runs the skipped ones too (to try them before deleting a skip).
-const runTodo = process.env.CHAOS_RUN_TODO === '1';
-
-for (const { name, skip } of shortScenarios) {
-  const options = { timeout: 150_000, ...(skip && !runTodo && { skip }) };
+for (const name of shortScenarios) {
+  const options = { timeout: 150_000 };
   test(`chaos ${name}: nothing lost, duplicated or reordered, no room stalls past the limit`, options, async (t) => {
     const progress: string[] = [];
     const result = await runScenario(scenarioNamed(name), {

@@ -119,7 +119,7 @@ describe('bad input gets an error frame and the socket stays usable', () => {
     await fresh.close();
   });
 
-  test('a socket that stops answering pings is closed, one that answers stays', async () => {
+  test('a socket that stops answering pings is closed, one that answers stays', { timeout: 15_000 }, async () => {
     const response = await fetch(`${platform.gatewayUrls[0]}/api/login`, { method: 'POST', body: JSON.stringify({ user: 'ghost' }) });
     const { token } = (await response.json()) as { token: string };
     const ghost = new WebSocket(`${platform.gatewayUrls[0]!.replace(/^http/, 'ws')}/ws?token=${token}`, { autoPong: false });

@@ -91,7 +91,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
         .end();
     },
   });
-  pusher = new PresencePusher(nc, (room) => presence.online(room), { sockets: (room) => hub.listenersOf(room) as Iterable<{ sendRaw(frame: string): void }> | undefined }, log);
+  pusher = new PresencePusher(nc, (room) => presence.online(room), { sockets: (room) => hub.listenersOf(room) }, log);
   const services: GatewayServices = {
     gatewayId,
     log,

@@ -135,7 +135,6 @@ export class ClientConnection {
           published = await this.services.publisher.publish(message, frame.resend === true);
         } catch (error) {
           if (error instanceof BackendError) throw error;
-          this.services.log.warn({ err: error, room: frame.room }, 'publish failed; the sender was told to resend');
           throw new ClientError('unavailable', `the message was not stored, send it again with the same clientMsgId and resend: true (${(error as Error).message})`);
         }
         span.setAttribute('chorus.pos', published.pos);

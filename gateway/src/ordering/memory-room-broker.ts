@@ -5,14 +5,13 @@ import type { LiveMessage, Published, RoomBroker } from './room-broker.js';
 /**
  * An in-memory room log with the same contract as JetStream's: one global sequence, per-room
  * live copies carrying the previous position of the room, reads after a position, duplicates by
- * message id. For unit tests of the ordering logic; `dropLive` and `failReads` inject faults.
+ * message id; nothing ever leaves it. For unit tests of the ordering logic; `dropLive` and `failReads` inject faults.
  */
 export class MemoryRoomBroker implements RoomBroker {
   private readonly log: { pos: number; message: StoredMessage }[] = [];
   private readonly byId = new Map<string, number>();
   private readonly live = new Map<string, Set<(live: LiveMessage) => void>>();
   private readonly reconnectListeners: (() => void)[] = [];
-  private first = 1;
   /** Live copies for which this returns true are not delivered (a lost republish). */
   dropLive: (live: LiveMessage) => boolean = () => false;
   /** Reads fail while this is set. */
@@ -30,7 +29,7 @@ export class MemoryRoomBroker implements RoomBroker {
     const known = this.byId.get(message.id);
     if (known !== undefined) return { pos: known, duplicate: true };
     const lastPos = this.lastOf(message.room);
-    const pos = this.first + this.log.length;
+    const pos = this.log.length + 1;
     this.log.push({ pos, message });
     this.byId.set(message.id, pos);
     const copy: LiveMessage = { pos, lastPos, message };
@@ -75,7 +74,7 @@ export class MemoryRoomBroker implements RoomBroker {
   }
 
   async firstPos(): Promise<number> {
-    return this.first;
+    return 1; // nothing ever leaves this log
   }
 
   onReconnect(listener: () => void): void {
@@ -85,12 +84,6 @@ export class MemoryRoomBroker implements RoomBroker {
   /** Simulates the live connection coming back. */
   reconnect(): void {
     for (const listener of this.reconnectListeners) listener();
-  }
-
-  /** Drops every message below `pos` from the log (retention), as max_age would. */
-  trimBelow(pos: number): void {
-    while (this.log.length > 0 && this.log[0]!.pos < pos) this.log.shift();
-    this.first = Math.max(this.first, pos);
   }
 
   private lastOf(room: string): number {

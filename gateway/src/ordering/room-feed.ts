@@ -80,9 +80,6 @@ export class RoomFeed {
   get head(): number {
     return this.lastEmitted;
   }
-  get size(): number {
-    return this.listeners.size;
-  }
   get pendingCount(): number {
     return this.pending.size;
   }

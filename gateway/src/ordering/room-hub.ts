@@ -1,5 +1,10 @@
 import type { Logger } from '@chorus/shared/logging/logger';
 import { RoomFeed, type FeedListener, type RoomFeedOptions } from './room-feed.js';
+
+/** A local socket in a room: takes the room's messages and its other frames (presence pushes). */
+export interface RoomListener extends FeedListener {
+  sendRaw(frame: string): void;
+}
 import type { RoomBroker } from './room-broker.js';
 import type { RoomReader } from './room-reader.js';
 
@@ -33,7 +38,7 @@ interface OpenRoom {
  */
 export class RoomHub {
   private readonly rooms = new Map<string, Promise<OpenRoom>>();
-  private readonly listeners = new Map<string, Set<FeedListener>>();
+  private readonly listeners = new Map<string, Set<RoomListener>>();
   private readonly auditTimer: NodeJS.Timeout;
   private auditing = false;
 
@@ -44,7 +49,7 @@ export class RoomHub {
   }
 
   /** Adds a listener to a room, opening it if needed; resolves with the room's feed. */
-  async attach(room: string, listener: FeedListener): Promise<RoomFeed> {
+  async attach(room: string, listener: RoomListener): Promise<RoomFeed> {
     let set = this.listeners.get(room);
     if (!set) this.listeners.set(room, (set = new Set()));
     set.add(listener);
@@ -70,7 +75,7 @@ export class RoomHub {
     }
   }
 
-  async detach(room: string, listener: FeedListener): Promise<void> {
+  async detach(room: string, listener: RoomListener): Promise<void> {
     const set = this.listeners.get(room);
     if (!set?.delete(listener)) return;
     const entry = this.rooms.get(room);
@@ -88,18 +93,9 @@ export class RoomHub {
     }
   }
 
-  /** The open feed of a room (for tests and catch-ups), if any. */
-  async feedOf(room: string): Promise<RoomFeed | undefined> {
-    return (await this.rooms.get(room)?.catch(() => undefined))?.feed;
-  }
-
   /** Listeners of a room on this gateway (presence pushes). */
-  listenersOf(room: string): ReadonlySet<FeedListener> | undefined {
+  listenersOf(room: string): ReadonlySet<RoomListener> | undefined {
     return this.listeners.get(room);
-  }
-
-  get roomCount(): number {
-    return this.rooms.size;
   }
 
   async close(): Promise<void> {

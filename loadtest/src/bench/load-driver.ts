@@ -1,6 +1,7 @@
 import type { ProfileName, ProfileOptions } from '../profiles/schedule.js';
 import type { LoadReport } from '../report/report-types.js';
-import type { PhaseSpec, RunHooks } from '../run/load-run.js';
+import type { RunHooks } from '../run/load-run.js';
+import type { PhaseSpec } from '../run/phase-steps.js';
 import type { RunConfig } from '../run/run-config.js';
 
 /**

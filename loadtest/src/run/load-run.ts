@@ -8,16 +8,15 @@ import { LatencyHistogram } from '../metrics/latency-histogram.js';
 import { PhaseMetrics } from '../metrics/phase-metrics.js';
 import { buildRoomPlan, type RoomPlan } from '../plan/room-plan.js';
 import { buildSchedule } from '../profiles/build-schedule.js';
-import { ScheduleBuilder, type ProfileName, type ProfileOptions, type Schedule } from '../profiles/schedule.js';
+import type { ProfileName, ProfileOptions } from '../profiles/schedule.js';
 import { silentProgress, type LiveStats, type ProgressReporter } from '../progress/progress-reporter.js';
 import type { LoadReport } from '../report/report-types.js';
 import { evaluateSlo } from '../report/slo.js';
 import { forEachWithConcurrency } from './concurrency.js';
+import { drain as drainPhase, playSchedule, warmUpSchedule, type PhaseSpec } from './phase-steps.js';
 import type { RunConfig } from './run-config.js';
 
 type Phase = 'connect' | 'join' | 'send' | 'drain' | 'done';
-
-const tickMs = 2;
 
 /** Optional callbacks around the measured part of a run (the bench reads process CPU at these points). */
 export interface RunHooks {
@@ -26,12 +25,6 @@ export interface RunHooks {
 }
 
 /** What one measured phase (send + drain) covers. */
-export interface PhaseSpec {
-  schedule: Schedule;
-  durationMs: number;
-  /** Shown in the report. */
-  options: ProfileOptions;
-}
 
 /**
  * One load-test run: connect every user, build the rooms, play the schedule, wait for the
@@ -88,13 +81,7 @@ export class LoadRun implements FrameSink {
    * every gateway, so a benchmark sends these before it measures steady state.
    */
   warmUpPhase(durationMs: number): PhaseSpec {
-    const builder = new ScheduleBuilder();
-    const rooms = this.plan.roomMembers.length;
-    this.plan.roomMembers.forEach((members, room) => {
-      const sender = members.find((u) => this.users[u]!.roomIndexes.includes(room));
-      if (sender !== undefined) builder.add((room / rooms) * durationMs, sender, room);
-    });
-    return { schedule: builder.build(), durationMs, options: { ...this.config.schedule, durationMs, rate: rooms / (durationMs / 1000) } };
+    return warmUpSchedule(this.plan, (u, room) => this.users[u]!.roomIndexes.includes(room), durationMs, this.config.schedule);
   }
 
   async run(): Promise<LoadReport> {
@@ -144,7 +131,8 @@ export class LoadRun implements FrameSink {
     this.phase = 'send';
     this.hooks.onSendPhaseStart?.();
     const sendStart = performance.now();
-    await this.playSchedule(spec);
+    this.progress.phase('send', spec.schedule.count);
+    await playSchedule(spec, this.metrics, (sender, room) => this.sendOne(sender, room));
     const tSent = performance.now();
     this.phase = 'drain';
     await this.drain();
@@ -242,33 +230,6 @@ export class LoadRun implements FrameSink {
     this.setupErrors[code] = (this.setupErrors[code] ?? 0) + 1;
   }
 
-  /**
-   * Plays the schedule against the clock (sends that fall due together go out in one tick), then
-   * lets the send phase run to its configured end even when the last send came earlier.
-   */
-  private async playSchedule(spec: PhaseSpec): Promise<void> {
-    const { schedule } = spec;
-    const metrics = this.metrics;
-    this.progress.phase('send', schedule.count);
-    const start = performance.now();
-    let next = 0;
-    await new Promise<void>((resolve) => {
-      const tick = (): void => {
-        const elapsed = performance.now() - start;
-        while (next < schedule.count && schedule.atMs[next]! <= elapsed) {
-          metrics.scheduleLag.recordMs(elapsed - schedule.atMs[next]!);
-          this.sendOne(schedule.sender[next]!, schedule.room[next]!);
-          next++;
-        }
-        if (next >= schedule.count) resolve();
-        else setTimeout(tick, Math.min(tickMs, Math.max(0, schedule.atMs[next]! - (performance.now() - start))));
-      };
-      tick();
-    });
-    const left = spec.durationMs - (performance.now() - start);
-    if (left > 0) await new Promise((r) => setTimeout(r, left));
-  }
-
   private sendOne(userIndex: number, room: number): void {
     const metrics = this.metrics;
     const user = this.users[userIndex]!;
@@ -294,29 +255,10 @@ export class LoadRun implements FrameSink {
    * moving is slow, not lost, and gets its time.
    */
   private async drain(): Promise<void> {
-    const metrics = this.metrics;
-    const start = performance.now();
-    const deadline = start + this.config.drainTimeoutMs;
-    let lastMoved = start;
-    let lastSeen = -1;
-    for (;;) {
-      const { expected, delivered } = metrics.tracker.progress();
-      const now = performance.now();
-      const seen = delivered + metrics.acked + metrics.errors;
-      if (seen !== lastSeen) {
-        lastSeen = seen;
-        lastMoved = now;
-      }
+    await drainPhase(this.metrics, { timeoutMs: this.config.drainTimeoutMs, idleTimeoutMs: this.config.drainIdleTimeoutMs }, (expected, delivered) => {
       this.progress.phase('drain', expected);
       this.progress.update(delivered, this.liveStats());
-      if (metrics.pending.size === 0 && delivered >= expected) break;
-      if (now >= deadline || now - lastMoved >= this.config.drainIdleTimeoutMs) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    if (metrics.pending.size > 0) {
-      metrics.countError('no_reply', metrics.pending.size);
-      metrics.pending.clear();
-    }
+    });
   }
 
   private async closeAll(): Promise<void> {

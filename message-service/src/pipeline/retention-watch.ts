@@ -4,7 +4,7 @@ import { streamName } from '@chorus/shared/bus/names';
 import type { Logger } from '@chorus/shared/logging/logger';
 import type { WriterLag, WriterProgress } from './writer-progress.js';
 
-/** What the watch last saw; also in the stats line. */
+/** What one check saw. */
 export interface RetentionRisk extends WriterLag {
   /** Share of the stream's max_age the oldest unwritten message has used (0..1+). */
   ageUsed: number;
@@ -20,7 +20,6 @@ export interface RetentionRisk extends WriterLag {
 export class RetentionWatch {
   private jsm: Promise<JetStreamManager> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  last: RetentionRisk | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -46,7 +45,6 @@ export class RetentionWatch {
     const unwrittenShare = info.state.messages > 0 ? lag.unwritten / info.state.messages : 0;
     const bytesUsed = info.config.max_bytes > 0 && unwrittenShare >= 0.5 ? info.state.bytes / info.config.max_bytes : 0;
     const risk = { ...lag, ageUsed, bytesUsed };
-    this.last = risk;
     if (ageUsed >= 0.25 || bytesUsed >= 0.8) {
       this.log.warn(
         { unwritten: lag.unwritten, oldestUnwrittenMs: lag.oldestUnwrittenMs, maxAgeMs, streamBytes: info.state.bytes, maxBytes: info.config.max_bytes },

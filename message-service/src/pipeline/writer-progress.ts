@@ -1,7 +1,7 @@
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { consumerName, streamName, subjects } from '@chorus/shared/bus/names';
-import { SingleFlight } from '@chorus/shared/concurrency/single-flight';
+import { RecentValue } from '@chorus/shared/concurrency/recent-value';
 
 /** How far the MongoDB writer is behind the stream. */
 export interface WriterLag {
@@ -25,31 +25,30 @@ export interface WriterLag {
  */
 export class WriterProgress {
   private jsm: Promise<JetStreamManager> | undefined;
-  private cached: { lag: WriterLag; at: number } | undefined;
-  private readonly reads = new SingleFlight<WriterLag>();
+  private readonly recent: RecentValue<WriterLag>;
 
   constructor(
     private readonly nc: NatsConnection,
-    private readonly maxAgeMs = 500,
-  ) {}
+    maxAgeMs = 500,
+  ) {
+    this.recent = new RecentValue(maxAgeMs, () => this.read());
+  }
 
-  async lag(): Promise<WriterLag> {
-    const cached = this.cached;
-    if (cached && Date.now() - cached.at < this.maxAgeMs) return cached.lag;
-    return this.reads.run('lag', async () => {
-      this.jsm ??= jetstreamManager(this.nc);
-      const jsm = await this.jsm;
-      const info = await jsm.consumers.info(streamName, consumerName);
-      const floor = info.ack_floor.stream_seq;
-      const unwritten = info.num_pending + info.num_ack_pending;
-      let oldestUnwrittenMs = 0;
-      if (unwritten > 0) {
-        const oldest = await jsm.direct.getMessage(streamName, { seq: floor + 1, next_by_subj: subjects.inboundAll });
-        if (oldest) oldestUnwrittenMs = Math.max(0, Date.now() - oldest.time.getTime());
-      }
-      const lag = { floor, unwritten, oldestUnwrittenMs };
-      this.cached = { lag, at: Date.now() };
-      return lag;
-    });
+  lag(): Promise<WriterLag> {
+    return this.recent.get();
+  }
+
+  private async read(): Promise<WriterLag> {
+    this.jsm ??= jetstreamManager(this.nc);
+    const jsm = await this.jsm;
+    const info = await jsm.consumers.info(streamName, consumerName);
+    const floor = info.ack_floor.stream_seq;
+    const unwritten = info.num_pending + info.num_ack_pending;
+    let oldestUnwrittenMs = 0;
+    if (unwritten > 0) {
+      const oldest = await jsm.direct.getMessage(streamName, { seq: floor + 1, next_by_subj: subjects.inboundAll });
+      if (oldest) oldestUnwrittenMs = Math.max(0, Date.now() - oldest.time.getTime());
+    }
+    return { floor, unwritten, oldestUnwrittenMs };
   }
 }

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
-import { SingleFlight } from '../concurrency/single-flight.js';
+import { RecentValue } from '../concurrency/recent-value.js';
 import { roomFromSubject, streamName, subjects } from './names.js';
 import { storedMessage, type PositionedMessage } from './payloads.js';
 
@@ -29,14 +29,16 @@ const headsChunk = 256;
  */
 export class RoomStream {
   private jsm: Promise<JetStreamManager> | undefined;
-  private firstSeqCache: { value: number; at: number } | undefined;
-  private readonly stateReads = new SingleFlight<number>();
+  private readonly first: RecentValue<number>;
 
   constructor(
     private readonly nc: NatsConnection,
-    private readonly stateMaxAgeMs = 1_000,
+    stateMaxAgeMs = 1_000,
     private readonly timeoutMs = 5_000,
-  ) {}
+  ) {
+    // An empty stream reports first_seq = last_seq + 1: everything before it is gone.
+    this.first = new RecentValue(stateMaxAgeMs, async () => (await (await this.manager()).streams.info(streamName)).state.first_seq);
+  }
 
   /** Position of the room's newest message in the stream, 0 when the stream has none of it. */
   async head(room: string): Promise<number> {
@@ -81,16 +83,8 @@ export class RoomStream {
   }
 
   /** The stream's first sequence (cached for a second): below it, messages are only in MongoDB. */
-  async firstSeq(): Promise<number> {
-    const cached = this.firstSeqCache;
-    if (cached && Date.now() - cached.at < this.stateMaxAgeMs) return cached.value;
-    return this.stateReads.run('first', async () => {
-      const jsm = await this.manager();
-      const info = await jsm.streams.info(streamName);
-      // An empty stream reports first_seq = last_seq + 1: everything before it is gone.
-      this.firstSeqCache = { value: info.state.first_seq, at: Date.now() };
-      return info.state.first_seq;
-    });
+  firstSeq(): Promise<number> {
+    return this.first.get();
   }
 
   private manager(): Promise<JetStreamManager> {

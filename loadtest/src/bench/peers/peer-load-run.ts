@@ -3,15 +3,15 @@ import { decodeSentAtMs, encodeMessageText } from '../../client/message-text.js'
 import { PhaseMetrics } from '../../metrics/phase-metrics.js';
 import { buildRoomPlan, type RoomPlan } from '../../plan/room-plan.js';
 import { buildSchedule } from '../../profiles/build-schedule.js';
-import { ScheduleBuilder, type ProfileName, type ProfileOptions } from '../../profiles/schedule.js';
+import type { ProfileName, ProfileOptions } from '../../profiles/schedule.js';
 import { forEachWithConcurrency } from '../../run/concurrency.js';
-import type { PhaseSpec, RunHooks } from '../../run/load-run.js';
+import { drain as drainPhase, playSchedule, warmUpSchedule } from '../../run/phase-steps.js';
+import type { RunHooks } from '../../run/load-run.js';
+import type { PhaseSpec } from '../../run/phase-steps.js';
 import type { RunConfig } from '../../run/run-config.js';
 import type { LoadDriver, StepReport } from '../load-driver.js';
 import { PeerError, type PeerConnection, type PeerProtocol, type PeerSink } from './peer-protocol.js';
 import { SenderOrder } from './sender-order.js';
-
-const tickMs = 2;
 
 interface PeerUser {
   index: number;
@@ -78,13 +78,7 @@ export class PeerLoadRun implements LoadDriver, PeerSink {
 
   /** One message in every room over `durationMs`, as the Chorus load run warms up. */
   warmUpPhase(durationMs: number): PhaseSpec {
-    const builder = new ScheduleBuilder();
-    const rooms = this.plan.roomMembers.length;
-    this.plan.roomMembers.forEach((members, room) => {
-      const sender = members.find((u) => this.users[u]!.roomIndexes.includes(room));
-      if (sender !== undefined) builder.add((room / rooms) * durationMs, sender, room);
-    });
-    return { schedule: builder.build(), durationMs, options: { ...this.config.schedule, durationMs, rate: rooms / (durationMs / 1000) } };
+    return warmUpSchedule(this.plan, (u, room) => this.users[u]!.roomIndexes.includes(room), durationMs, this.config.schedule);
   }
 
   async setup(): Promise<void> {
@@ -136,7 +130,7 @@ export class PeerLoadRun implements LoadDriver, PeerSink {
     this.measuring = true;
     this.hooks.onSendPhaseStart?.();
     const sendStart = performance.now();
-    await this.playSchedule(spec);
+    await playSchedule(spec, this.metrics, (sender, room) => this.sendOne(sender, room));
     await this.drain();
     const drained = performance.now();
     this.hooks.onDrained?.();
@@ -176,28 +170,6 @@ export class PeerLoadRun implements LoadDriver, PeerSink {
 
   // ---- phases ----------------------------------------------------------------------------------
 
-  private async playSchedule(spec: PhaseSpec): Promise<void> {
-    const { schedule } = spec;
-    const metrics = this.metrics;
-    const start = performance.now();
-    let next = 0;
-    await new Promise<void>((resolve) => {
-      const tick = (): void => {
-        const elapsed = performance.now() - start;
-        while (next < schedule.count && schedule.atMs[next]! <= elapsed) {
-          metrics.scheduleLag.recordMs(elapsed - schedule.atMs[next]!);
-          this.sendOne(schedule.sender[next]!, schedule.room[next]!);
-          next++;
-        }
-        if (next >= schedule.count) resolve();
-        else setTimeout(tick, Math.min(tickMs, Math.max(0, schedule.atMs[next]! - (performance.now() - start))));
-      };
-      tick();
-    });
-    const left = spec.durationMs - (performance.now() - start);
-    if (left > 0) await new Promise((r) => setTimeout(r, left));
-  }
-
   private sendOne(userIndex: number, room: number): void {
     const metrics = this.metrics;
     const user = this.users[userIndex]!;
@@ -217,28 +189,8 @@ export class PeerLoadRun implements LoadDriver, PeerSink {
   }
 
   /** Same rule as the Chorus load run: until everything owed arrived, the timeout, or 15 s idle. */
-  private async drain(): Promise<void> {
-    const metrics = this.metrics;
-    const start = performance.now();
-    const deadline = start + this.config.drainTimeoutMs;
-    let lastMoved = start;
-    let lastSeen = -1;
-    for (;;) {
-      const { expected, delivered } = metrics.tracker.progress();
-      const now = performance.now();
-      const seen = delivered + metrics.acked + metrics.errors;
-      if (seen !== lastSeen) {
-        lastSeen = seen;
-        lastMoved = now;
-      }
-      if (metrics.pending.size === 0 && delivered >= expected) break;
-      if (now >= deadline || now - lastMoved >= this.config.drainIdleTimeoutMs) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    if (metrics.pending.size > 0) {
-      metrics.countError('no_reply', metrics.pending.size);
-      metrics.pending.clear();
-    }
+  private drain(): Promise<void> {
+    return drainPhase(this.metrics, { timeoutMs: this.config.drainTimeoutMs, idleTimeoutMs: this.config.drainIdleTimeoutMs });
   }
 
   // ---- sink ------------------------------------------------------------------------------------
