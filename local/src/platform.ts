@@ -94,13 +94,19 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   };
 
   try {
-    const [startedNats, redis, mongo] = await Promise.all([
+    // Settled, not Promise.all: when one server fails to start, the others that did must still be
+    // stopped, or their processes outlive this one (and keep a test runner waiting forever).
+    const [natsStart, redisStart, mongoStart] = await Promise.allSettled([
       startNats({ dataDir: join(options.dataDir, 'nats'), ...(options.natsPort && { port: options.natsPort }), logFile: join(logDir, 'nats.log') }),
       startRedis({ dataDir: join(options.dataDir, 'redis'), ...(options.redisPort && { port: options.redisPort }), persist: options.persistRedis ?? false, logFile: join(logDir, 'redis.log') }),
       startMongo({ dataDir: join(options.dataDir, 'mongo'), ...(options.mongoPort && { port: options.mongoPort }), logFile: join(logDir, 'ferretdb.log') }),
     ]);
+    for (const started of [natsStart, redisStart, mongoStart]) if (started.status === 'fulfilled') stops.push(() => started.value.stop());
+    if (natsStart.status === 'rejected') throw natsStart.reason;
+    if (redisStart.status === 'rejected') throw redisStart.reason;
+    if (mongoStart.status === 'rejected') throw mongoStart.reason;
+    const [startedNats, redis, mongo] = [natsStart.value, redisStart.value, mongoStart.value];
     nats = startedNats;
-    stops.push(() => startedNats.stop(), () => redis.stop(), () => mongo.stop());
 
     nc = await connectNats(nats.url, 'chorus supervisor', { firstConnectTimeoutMs: 10_000 });
     await ensureMessageStream(nc, { ...(options.ackWaitMs !== undefined && { ackWaitMs: options.ackWaitMs }) });

@@ -15,6 +15,19 @@ export interface RunningMongo {
  * without the flag it tries to reach an outside host.
  */
 export async function startFerretDb(options: { dataDir: string; port?: number; logFile?: string }): Promise<RunningMongo> {
+  // A free port found here can be taken by another process before FerretDB binds it: with ports
+  // of our own choosing, try again on fresh ones.
+  const attempts = options.port === undefined ? 3 : 1;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startFerretDbOnce(options);
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+    }
+  }
+}
+
+async function startFerretDbOnce(options: { dataDir: string; port?: number; logFile?: string }): Promise<RunningMongo> {
   const port = options.port ?? (await freePort());
   const debugPort = await freePort();
   const sqliteDir = join(options.dataDir, 'sqlite');
@@ -36,7 +49,12 @@ export async function startFerretDb(options: { dataDir: string; port?: number; l
     ready: httpReady(debugPort, '/debug/readyz'),
     ...(options.logFile && { logFile: options.logFile }),
   });
-  await process.start();
+  try {
+    await process.start();
+  } catch (error) {
+    await process.stop().catch(() => {});
+    throw error;
+  }
   return { uri: `mongodb://127.0.0.1:${port}/`, process, stop: () => process.stop() };
 }
 
