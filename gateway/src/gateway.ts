@@ -25,6 +25,11 @@ import { PresencePusher } from './presence/presence-pusher.js';
 import { PresenceTracker } from './presence/presence-tracker.js';
 import { MessagePublisher } from './publish/message-publisher.js';
 import { MembershipCache } from './rooms/membership-cache.js';
+import { FrameLimits } from './limits/frame-limiter.js';
+import { gatewayLimits, type GatewayLimitOverrides } from './limits/gateway-limits.js';
+import { httpServerOptions, limitBodies } from './limits/http-limits.js';
+import { RedisSocketQuota, type SocketSlot } from './limits/socket-quota.js';
+import { limitNames, tooManySocketsCloseCode } from '@chorus/shared/protocol/limit-names';
 
 export interface GatewayConfig {
   natsUrl: string;
@@ -37,6 +42,8 @@ export interface GatewayConfig {
   maxFrameBytes?: number;
   maxBufferedBytes?: number;
   maxRoomsPerSocket?: number;
+  /** Abuse limits (rates, sockets per user, HTTP timeouts); defaults in limits/gateway-limits.ts. */
+  limits?: GatewayLimitOverrides;
   /** How often sockets are pinged; one silent for two intervals is closed (default 30 s). */
   pingIntervalMs?: number;
   /** Retention and consumer settings passed to the stream set-up (tests shorten ack_wait). */
@@ -70,6 +77,8 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
   const membership = new MembershipCache(redis, backend);
   const presence = new PresenceTracker(redis, nc, gatewayId);
   const metrics = new GatewayMetrics();
+  const limits = gatewayLimits(config.limits);
+  const socketQuota = new RedisSocketQuota(redis, gatewayId, limits.socketsPerUser);
   let pusher: PresencePusher | undefined;
   const hub = new RoomHub({
     broker,
@@ -105,6 +114,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     maxFrameBytes: config.maxFrameBytes ?? protocolLimits.maxFrameBytes,
     maxBufferedBytes: config.maxBufferedBytes ?? 8 * 1024 * 1024,
     maxRoomsPerSocket: config.maxRoomsPerSocket ?? 500,
+    frameLimits: new FrameLimits(limits),
   };
 
   // Membership changed elsewhere: forget this gateway's cached copy.
@@ -131,13 +141,18 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
   }, config.pingIntervalMs ?? 30_000);
   keepAlive.unref();
   const server: Server = createServer(
-    createHttpHandler({
-      tokens,
-      staticFiles: loadStaticFiles(config.publicDir ?? defaultPublicDir),
-      ready: () => !nc.isClosed() && redis.status === 'ready',
-      gatewayId,
-      metrics: metrics.registry,
-    }),
+    httpServerOptions(limits.http),
+    limitBodies(
+      limits.http,
+      createHttpHandler({
+        tokens,
+        staticFiles: loadStaticFiles(config.publicDir ?? defaultPublicDir),
+        ready: () => !nc.isClosed() && redis.status === 'ready',
+        gatewayId,
+        metrics: metrics.registry,
+        body: { maxBytes: limits.http.maxBodyBytes, timeoutMs: limits.http.bodyTimeoutMs },
+      }),
+    ),
   );
   server.on('upgrade', (request, socket: Duplex, head) => {
     // Node hands the raw socket over without an error listener: a client reset would crash us.
@@ -152,22 +167,37 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       return reject(socket, 400, 'Bad Request');
     }
     if (path !== '/ws') return reject(socket, 404, 'Not Found');
-    void tokens.verify(token).then((user) => {
+    void tokens.verify(token).then(async (user) => {
       if (socket.destroyed) return;
       if (!user) return reject(socket, 401, 'Unauthorized');
-      wss.handleUpgrade(request, socket, head, (ws) => {
-        alive.add(ws);
-        ws.on('pong', () => alive.add(ws));
-        const connection = new ClientConnection(ws, user, services);
-        sockets.add(connection);
-        metrics.connections.set(sockets.size);
-        ws.once('close', () => {
-          sockets.delete(connection);
-          metrics.connections.set(sockets.size);
-        });
-      });
+      // The slot is taken before the handshake, so no frame can arrive while Redis is asked.
+      const slot = await socketQuota.acquire(user);
+      if (socket.destroyed) return slot?.release();
+      wss.handleUpgrade(request, socket, head, (ws) => (slot ? accept(ws, user, slot) : refuse(ws, user)));
     });
   });
+
+  function accept(ws: WebSocket, user: string, slot: SocketSlot): void {
+    alive.add(ws);
+    ws.on('pong', () => alive.add(ws));
+    const connection = new ClientConnection(ws, user, services);
+    sockets.add(connection);
+    metrics.connections.set(sockets.size);
+    ws.once('close', () => {
+      slot.release();
+      sockets.delete(connection);
+      metrics.connections.set(sockets.size);
+    });
+  }
+
+  /** Over the user's socket limit: the upgrade completes so that a browser sees why (the close code). */
+  function refuse(ws: WebSocket, user: string): void {
+    ws.on('error', () => ws.terminate());
+    metrics.errors.inc({ code: 'limit_exceeded' });
+    const message = `${user} has ${limits.socketsPerUser} sockets open; close one first`;
+    ws.send(JSON.stringify({ type: 'error', code: 'limit_exceeded', limit: limitNames.socketsPerUser, message }));
+    ws.close(tooManySocketsCloseCode, 'too many sockets for this user');
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -190,6 +220,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       pusher?.closeAll();
       await services.hub.close();
       await presence.close().catch(() => {});
+      await socketQuota.close();
       await nc.drain().catch(() => {});
       redis.disconnect();
       server.closeAllConnections();

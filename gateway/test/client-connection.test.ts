@@ -13,6 +13,8 @@ import { RoomHub } from '../src/ordering/room-hub.js';
 import { RoomReader } from '../src/ordering/room-reader.js';
 import { MemoryPresence } from '../src/presence/memory-presence.js';
 import { MessagePublisher } from '../src/publish/message-publisher.js';
+import { FrameLimits } from '../src/limits/frame-limiter.js';
+import { defaultGatewayLimits } from '../src/limits/gateway-limits.js';
 
 /** A WebSocket as ClientConnection uses it, recording what the gateway sends. */
 class FakeSocket extends EventEmitter {
@@ -81,6 +83,7 @@ function gatewayOn(broker: MemoryRoomBroker, options: { lookups?: Map<string, nu
     maxFrameBytes: 64 * 1024,
     maxBufferedBytes: 1024 * 1024,
     maxRoomsPerSocket: options.maxRooms ?? 10,
+    frameLimits: new FrameLimits(defaultGatewayLimits),
   };
   const connect = (user: string) => {
     const socket = new FakeSocket();
@@ -150,6 +153,7 @@ test('errors come with their codes: not a member, no such room, the log unavaila
   eve.frame({ type: 'join', rid: 5, room: 'lobby' });
   await eve.reply(5);
   ann.frame({ type: 'create', rid: 6, room: 'second' });
-  assert.equal(((await ann.reply(6)) as { code?: string }).code, 'invalid_frame', 'a socket in its maximum of rooms');
+  const full = (await ann.reply(6)) as { code?: string; limit?: string };
+  assert.deepEqual([full.code, full.limit], ['limit_exceeded', 'roomsPerSocket'], 'a socket in its maximum of rooms');
   await hub.close();
 });

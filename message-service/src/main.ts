@@ -23,6 +23,10 @@ const envSchema = z.object({
   STREAM_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).optional(),
   /** Connection name; replicas differ by pod name. */
   SERVICE_INSTANCE: z.string().min(1).optional(),
+  /** Room quotas (docs/limits.md). */
+  LIMIT_ROOMS_CREATED_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  LIMIT_ROOMS_PER_USER: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  LIMIT_MEMBERS_PER_ROOM: z.coerce.number().int().min(1).max(10_000_000).optional(),
 });
 
 /** How long a graceful shutdown may take before the process exits anyway. */
@@ -40,6 +44,11 @@ async function main(): Promise<void> {
     healthHost: env.HEALTH_HOST,
     name: env.SERVICE_INSTANCE ? `message-service ${env.SERVICE_INSTANCE}` : 'message-service',
     logger: log,
+    roomLimits: {
+      ...(env.LIMIT_ROOMS_CREATED_PER_HOUR !== undefined && { roomsCreatedPerHour: env.LIMIT_ROOMS_CREATED_PER_HOUR }),
+      ...(env.LIMIT_ROOMS_PER_USER !== undefined && { roomsPerUser: env.LIMIT_ROOMS_PER_USER }),
+      ...(env.LIMIT_MEMBERS_PER_ROOM !== undefined && { membersPerRoom: env.LIMIT_MEMBERS_PER_ROOM }),
+    },
     ...(env.JETSTREAM_REPLICAS !== undefined && { jetstreamReplicas: env.JETSTREAM_REPLICAS }),
     stream: {
       ...(env.ACK_WAIT_MS !== undefined && { ackWaitMs: env.ACK_WAIT_MS }),

@@ -19,6 +19,7 @@ import { HistoryHandler } from './rpc/history-handler.js';
 import { LookupHandler } from './rpc/lookup-handler.js';
 import { QueryGate } from './rpc/query-gate.js';
 import { RoomsHandler } from './rpc/rooms-handler.js';
+import { RoomLimits, defaultRoomLimits, type RoomLimitSettings } from './rpc/room-limits.js';
 import { RpcServer } from './rpc/rpc-server.js';
 import { collectionsOf } from './storage/collections.js';
 import { ensureIndexes } from './storage/indexes.js';
@@ -54,6 +55,8 @@ export interface MessageServiceConfig {
   maxConcurrentReads?: number;
   /** Extra MongoDB driver options; they override the service's own (serverSelectionTimeoutMS 10 s). */
   mongoOptions?: MongoClientOptions;
+  /** Quotas on rooms and memberships (defaults in rpc/room-limits.ts, docs/limits.md). */
+  roomLimits?: Partial<RoomLimitSettings>;
   /** Called after every processed batch (tests observe batch sizes). */
   onBatch?: (info: { size: number; processed: number; durationMs: number }) => void;
 }
@@ -165,7 +168,7 @@ export async function startMessageService(config: MessageServiceConfig): Promise
     const writer = new WriterProgress(nc);
     const maxReplyBytes = () => Math.floor((nc.info?.max_payload ?? 1024 * 1024) * 0.9);
     const history = new HistoryHandler(collections.messages, stream, writer, reads, maxReplyBytes);
-    const rooms = new RoomsHandler(collections, nc, stream, reads);
+    const rooms = new RoomsHandler(collections, nc, stream, reads, new RoomLimits(collections, { ...defaultRoomLimits, ...config.roomLimits }));
     const lookups = new LookupHandler(collections.messages, writer, reads);
     rpc.serve(subjects.historyRpc, historyRequest, (request, deadline) => history.handle(request, deadline));
     rpc.serve(subjects.roomsRpc, roomsRequest, (request, deadline) => rooms.handle(request, deadline));

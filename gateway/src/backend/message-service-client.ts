@@ -6,7 +6,12 @@ import { errorCodes } from '@chorus/shared/protocol/error-codes';
 
 /** An RPC answered with an error code the client should see (room_not_found, unavailable, ...). */
 export class BackendError extends Error {
-  constructor(readonly code: ErrorCode, message: string) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** With `limit_exceeded`: which limit, and when to try again for a time-window one. */
+    readonly details: { limit?: string; retryAfterMs?: number } = {},
+  ) {
     super(message);
   }
 }
@@ -42,6 +47,11 @@ export class MessageServiceClient {
     }
     if (reply.ok) return reply.result;
     const code = (errorCodes as readonly string[]).includes(reply.code) ? (reply.code as ErrorCode) : 'internal';
-    throw new BackendError(code, reply.message);
+    // Only well-formed details are passed on to the client.
+    const details = {
+      ...(typeof reply.limit === 'string' && reply.limit.length <= 64 && { limit: reply.limit }),
+      ...(Number.isSafeInteger(reply.retryAfterMs) && reply.retryAfterMs! >= 0 && { retryAfterMs: reply.retryAfterMs }),
+    };
+    throw new BackendError(code, reply.message, details);
   }
 }

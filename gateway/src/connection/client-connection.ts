@@ -7,17 +7,25 @@ import type { RequestId, ServerFrame } from '@chorus/shared/protocol/server-fram
 import { messageIdFor } from '@chorus/shared/protocol/message-id';
 import { protocolLimits } from '@chorus/shared/protocol/limits';
 import { tracer } from '@chorus/shared/telemetry/tracing';
+import { limitNames } from '@chorus/shared/protocol/limit-names';
 import { BackendError } from '../backend/message-service-client.js';
 import { RoomAttachment } from '../ordering/room-attachment.js';
 import type { RoomFeed } from '../ordering/room-feed.js';
 import { isBackendOutage } from './backend-outage.js';
 import type { GatewayServices } from './gateway-services.js';
+import type { FrameLimiter } from '../limits/frame-limiter.js';
 
 /** A refusal the client should see as an error frame. */
 class ClientError extends Error {
-  constructor(readonly code: ErrorCode, message: string) {
+  constructor(readonly code: ErrorCode, message: string, readonly details: ErrorDetails = {}) {
     super(message);
   }
+}
+
+/** Extra fields of an error frame about a limit. */
+interface ErrorDetails {
+  limit?: string;
+  retryAfterMs?: number;
 }
 
 /**
@@ -26,6 +34,7 @@ class ClientError extends Error {
  */
 export class ClientConnection {
   private readonly attachments = new Map<string, RoomAttachment>();
+  private readonly limiter: FrameLimiter;
   private closed = false;
 
   constructor(
@@ -33,6 +42,7 @@ export class ClientConnection {
     readonly user: string,
     private readonly services: GatewayServices,
   ) {
+    this.limiter = services.frameLimits.open(user);
     socket.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     socket.on('close', () => void this.onClose());
     socket.on('error', () => socket.terminate());
@@ -57,16 +67,24 @@ export class ClientConnection {
   }
 
   private onFrame(data: RawData, isBinary: boolean): void {
-    if (isBinary) return this.sendError('binary_not_supported', 'frames are JSON text', undefined);
+    if (isBinary) {
+      if (!this.admitted('other', undefined, undefined)) return;
+      return this.sendError('binary_not_supported', 'frames are JSON text', undefined);
+    }
     const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    // Parsing first is bounded by the frame size limit and lets a refusal carry the frame's rid.
     const parsed = parseClientFrame(raw, this.services.maxFrameBytes);
-    if (!parsed.ok) return this.sendError(parsed.code, parsed.message, parsed.rid, parsed.request);
+    if (!parsed.ok) {
+      if (!this.admitted('other', parsed.rid, parsed.request)) return;
+      return this.sendError(parsed.code, parsed.message, parsed.rid, parsed.request);
+    }
     const frame = parsed.frame;
+    if (!this.admitted(frame.type === 'send' ? 'send' : 'other', frame.rid, frame.type)) return;
     this.services.metrics.frames.inc({ type: frame.type });
     this.handle(frame).catch((error: unknown) => {
       if (error instanceof ClientError || error instanceof BackendError) {
         if (error.code === 'unavailable') this.services.log.warn({ user: this.user, type: frame.type, reason: error.message }, 'answered unavailable');
-        this.sendError(error.code, error.message, frame.rid, frame.type);
+        this.sendError(error.code, error.message, frame.rid, frame.type, error.details);
       } else if (isBackendOutage(error)) {
         this.services.log.warn({ err: error, user: this.user, type: frame.type }, 'backend unavailable');
         this.sendError('unavailable', `a backend is unavailable, try again: ${(error as Error).message}`, frame.rid, frame.type);
@@ -77,9 +95,21 @@ export class ClientConnection {
     });
   }
 
-  private sendError(code: ErrorCode, message: string, rid: RequestId | undefined, request?: string): void {
+  /** Charges the frame to the socket's rate limits; a refused frame is answered `rate_limited`. */
+  private admitted(kind: 'send' | 'other', rid: RequestId | undefined, request: string | undefined): boolean {
+    const admission = this.limiter.admit(kind);
+    if (admission.ok) return true;
+    const what = kind === 'send' ? 'messages (this one was not stored; send it again later)' : 'frames';
+    this.sendError('rate_limited', `too many ${what}; retry in ${admission.retryAfterMs} ms`, rid, request, {
+      limit: admission.limit,
+      retryAfterMs: admission.retryAfterMs,
+    });
+    return false;
+  }
+
+  private sendError(code: ErrorCode, message: string, rid: RequestId | undefined, request?: string, details: ErrorDetails = {}): void {
     this.services.metrics.errors.inc({ code });
-    this.send({ type: 'error', code, message, ...(rid !== undefined && { rid }), ...(request !== undefined && { request }) });
+    this.send({ type: 'error', code, message, ...(rid !== undefined && { rid }), ...(request !== undefined && { request }), ...details });
   }
 
   private async handle(frame: ClientFrame): Promise<void> {
@@ -185,7 +215,9 @@ export class ClientConnection {
 
   private requireRoomSlot(room: string): void {
     if (!this.attachments.has(room) && this.attachments.size >= this.services.maxRoomsPerSocket) {
-      throw new ClientError('invalid_frame', `a socket can be in at most ${this.services.maxRoomsPerSocket} rooms; leave one first`);
+      throw new ClientError('limit_exceeded', `a socket can be in at most ${this.services.maxRoomsPerSocket} rooms; leave one first`, {
+        limit: limitNames.roomsPerSocket,
+      });
     }
   }
 
@@ -242,6 +274,7 @@ export class ClientConnection {
 
   private async onClose(): Promise<void> {
     this.closed = true;
+    this.limiter.release();
     for (const room of [...this.attachments.keys()]) await this.detach(room).catch(() => {});
     await this.services.presence.disconnected(this.user).catch(() => {});
   }

@@ -6,6 +6,7 @@ import type { Presence } from '../presence/presence.js';
 import type { MembershipCache } from '../rooms/membership-cache.js';
 import type { RoomHub } from '../ordering/room-hub.js';
 import type { RoomReader } from '../ordering/room-reader.js';
+import type { FrameLimits } from '../limits/frame-limiter.js';
 
 /** What a client connection needs from the gateway; one instance shared by every socket. */
 export interface GatewayServices {
@@ -23,4 +24,6 @@ export interface GatewayServices {
   maxBufferedBytes: number;
   /** Rooms one socket may be in at once. */
   maxRoomsPerSocket: number;
+  /** Rate limits of every socket's frames (per socket and per user). */
+  frameLimits: Pick<FrameLimits, 'open'>;
 }

@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import { protocolLimits } from '@chorus/shared/protocol/limits';
 import type { TokenIssuer } from '../auth/tokens.js';
 import type { StaticFile } from './static-files.js';
+import { BodyError, readBody } from './read-body.js';
 
 const loginBody = z.strictObject({
   user: z.string().regex(protocolLimits.userNamePattern, 'user must be 1-32 characters of A-Z a-z 0-9 _ . -'),
@@ -15,6 +16,8 @@ export interface HttpRouteDeps {
   ready: () => boolean;
   gatewayId: string;
   metrics: Registry;
+  /** Largest body and longest body read of a request (see limits/http-limits.ts). */
+  body: { maxBytes: number; timeoutMs: number };
 }
 
 /** The gateway's plain HTTP side: the chat page, login, health. WebSocket upgrades go elsewhere. */
@@ -22,7 +25,7 @@ export function createHttpHandler(deps: HttpRouteDeps) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = (request.url ?? '/').split('?', 1)[0] ?? '/';
     try {
-      if (request.method === 'POST' && path === '/api/login') return await login(request, response, deps.tokens);
+      if (request.method === 'POST' && path === '/api/login') return await login(request, response, deps);
       if (request.method !== 'GET' && request.method !== 'HEAD') return json(response, 405, error('method_not_allowed', `${request.method} is not supported here`));
       if (path === '/healthz') return json(response, 200, { status: 'ok' });
       if (path === '/metrics') {
@@ -46,33 +49,20 @@ export function createHttpHandler(deps: HttpRouteDeps) {
   };
 }
 
-async function login(request: IncomingMessage, response: ServerResponse, tokens: TokenIssuer): Promise<void> {
+async function login(request: IncomingMessage, response: ServerResponse, deps: HttpRouteDeps): Promise<void> {
+  const { tokens } = deps;
   let body: unknown;
   try {
-    body = JSON.parse(await readBody(request, 4096));
+    body = JSON.parse(await readBody(request, deps.body.maxBytes, deps.body.timeoutMs));
   } catch (reason) {
-    return json(response, 400, error('bad_json', (reason as Error).message === 'too large' ? 'body too large' : 'body must be JSON like {"user":"alice"}'));
+    // A body too large or too slow: readBody already cut the connection, nothing can be answered.
+    if (reason instanceof BodyError) return;
+    return json(response, 400, error('bad_json', 'body must be JSON like {"user":"alice"}'));
   }
   const parsed = loginBody.safeParse(body);
   if (!parsed.success) return json(response, 400, error('invalid_request', parsed.error.issues[0]?.message ?? 'invalid'));
   const token = await tokens.issue(parsed.data.user);
   json(response, 200, { token, user: parsed.data.user });
-}
-
-function readBody(request: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new Error('too large'));
-        request.destroy();
-      } else chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
 }
 
 const error = (code: string, message: string) => ({ error: { code, message } });

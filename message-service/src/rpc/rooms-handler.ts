@@ -5,6 +5,7 @@ import type { RoomsRequest, RoomsResults } from '@chorus/shared/bus/payloads';
 import type { RoomStream } from '@chorus/shared/bus/room-stream';
 import { membershipId, type Collections } from '../storage/collections.js';
 import type { QueryGate } from './query-gate.js';
+import type { RoomLimits } from './room-limits.js';
 import { RpcError } from './rpc-error.js';
 
 type Op = RoomsRequest['op'];
@@ -20,6 +21,7 @@ export class RoomsHandler {
     private readonly nc: NatsConnection,
     private readonly stream: RoomStream,
     private readonly gate: QueryGate,
+    private readonly limits: Pick<RoomLimits, 'beforeCreate' | 'beforeJoin'>,
   ) {}
 
   handle(request: RoomsRequest, deadline?: number): Promise<RoomsResults[Op]> {
@@ -40,6 +42,7 @@ export class RoomsHandler {
   }
 
   private async create({ room, user }: RequestOf<'create'>): Promise<RoomsResults['create']> {
+    await this.limits.beforeCreate(user);
     try {
       await this.collections.rooms.insertOne({ _id: room, createdBy: user, createdAt: new Date() });
     } catch (error) {
@@ -52,6 +55,7 @@ export class RoomsHandler {
 
   private async join({ room, user }: RequestOf<'join'>, deadline: number | undefined): Promise<RoomsResults['join']> {
     await this.requireRoom(room);
+    await this.limits.beforeJoin(room, user);
     await this.addMember(room, user);
     return { room, head: await this.head(room, deadline), created: false };
   }

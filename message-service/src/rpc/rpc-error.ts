@@ -6,6 +6,8 @@ export class RpcError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** With `limit_exceeded`: the limit's name and, for a time window, when to try again (ms). */
+    readonly details: { limit?: string; retryAfterMs?: number } = {},
   ) {
     super(message);
   }

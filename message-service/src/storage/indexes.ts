@@ -4,12 +4,14 @@ import type { Collections } from './collections.js';
  * Creates the indexes the service queries by; createIndex is a no-op when the same index exists,
  * so every replica runs this at start-up.
  * - messages (room, pos) unique: history pages and head look-ups. Message id uniqueness is _id.
- * - memberships by room (members) and by user (rooms of a user).
+ * - memberships by room (members) and by user (rooms of a user); both also count for the quotas.
+ * - rooms by (createdBy, createdAt): rooms a user created in the last hour (a quota).
  */
 export async function ensureIndexes(collections: Collections): Promise<void> {
   await Promise.all([
     collections.messages.createIndex({ room: 1, pos: 1 }, { unique: true, name: 'room_pos' }),
     collections.memberships.createIndex({ room: 1 }, { name: 'room' }),
     collections.memberships.createIndex({ user: 1 }, { name: 'user' }),
+    collections.rooms.createIndex({ createdBy: 1, createdAt: 1 }, { name: 'created_by' }),
   ]);
 }

@@ -67,7 +67,7 @@ export const roomsRequest = z.discriminatedUnion('op', [
 export type RoomsRequest = z.infer<typeof roomsRequest>;
 
 /** Every RPC reply: a result or an error with a protocol error code. */
-export type RpcReply<T> = { ok: true; result: T } | { ok: false; code: string; message: string };
+export type RpcReply<T> = { ok: true; result: T } | { ok: false; code: string; message: string; limit?: string; retryAfterMs?: number };
 
 export interface RoomsResults {
   create: { room: string; head: number; created: boolean };

@@ -10,6 +10,8 @@ export const errorCodes = [
   'room_exists',
   'unavailable', // a backend (queue, database) did not answer in time; safe to retry
   'catchup_failed', // a room's missed messages could not be read; join again with `after`
+  'rate_limited', // too many frames too fast; `retryAfterMs` says when the next one is accepted
+  'limit_exceeded', // a quota (rooms, members, sockets) is used up; `limit` names it
   'internal',
 ] as const;
 

@@ -89,6 +89,10 @@ export interface ErrorFrame {
    * `after` set to it (the gateway stopped the room's live messages for this socket).
    */
   after?: number;
+  /** With `rate_limited` (and a time-window `limit_exceeded`): wait this long before trying again (ms). */
+  retryAfterMs?: number;
+  /** With `limit_exceeded` and `rate_limited`: the name of the limit (see docs/limits.md). */
+  limit?: string;
 }
 
 export type ServerFrame =
