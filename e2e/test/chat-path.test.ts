@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import WebSocket from 'ws';
+import { bulkSendLimits } from '@chorus/local/limit-env';
 import { startPlatform, type Platform } from '@chorus/local/platform';
 import { ChatClient } from './support/chat-client.js';
 import { waitUntil } from './support/wait-until.js';
@@ -17,7 +18,7 @@ describe('chat data path on the local platform (2 gateways, 2 message-services)'
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'chorus-e2e-'));
-    platform = await startPlatform({ dataDir, gateways: 2, messageServices: 2 });
+    platform = await startPlatform({ dataDir, gateways: 2, messageServices: 2, limits: bulkSendLimits });
     alice = await ChatClient.login(platform.gatewayUrls[0]!, 'alice');
     bob = await ChatClient.login(platform.gatewayUrls[1]!, 'bob');
   });

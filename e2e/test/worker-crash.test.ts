@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
+import { bulkSendLimits } from '@chorus/local/limit-env';
 import { startPlatform, type Platform } from '@chorus/local/platform';
 import { ChatClient } from './support/chat-client.js';
 import { waitUntil } from './support/wait-until.js';
@@ -13,7 +14,7 @@ let platform: Platform;
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'chorus-crash-'));
-  platform = await startPlatform({ dataDir, gateways: 2, messageServices: 2, batching: { batchSize: 50, flushIntervalMs: 20 }, ackWaitMs: 2_000 });
+  platform = await startPlatform({ dataDir, gateways: 2, messageServices: 2, batching: { batchSize: 50, flushIntervalMs: 20 }, ackWaitMs: 2_000, limits: bulkSendLimits });
 });
 after(async () => {
   await platform?.stop();

@@ -15,6 +15,7 @@ import { freePort } from './servers/free-port.js';
 import { httpReady, ManagedProcess } from './servers/managed-process.js';
 import { startNats, type RunningNats } from './servers/nats.js';
 import { startRedis } from './servers/redis.js';
+import { limitEnv, type LimitEnv } from './limit-env.js';
 
 export interface PlatformOptions {
   /** Everything persistent (JetStream, Redis AOF, SQLite, logs) lives here. */
@@ -33,6 +34,8 @@ export interface PlatformOptions {
   persistRedis?: boolean;
   /** The writer's ack_wait in ms (default 30 s); tests shorten it so a crashed writer's batch comes back soon. */
   ackWaitMs?: number;
+  /** Abuse limits of the gateways and message-services (docs/limits.md); absent = their defaults. */
+  limits?: LimitEnv;
   /** Extra environment for the service processes (e.g. OTEL_*). */
   serviceEnv?: NodeJS.ProcessEnv;
   logger?: Logger;
@@ -114,7 +117,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     if (options.batching !== 'auto') await putBatching(kv, options.batching ?? defaultBatchSettings);
 
     const tokenSecret = process.env.CHORUS_TOKEN_SECRET ?? readOrCreateSecret(options.dataDir);
-    const baseEnv = { ...process.env, ...options.serviceEnv, NATS_URL: nats.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+    const baseEnv = { ...process.env, ...limitEnv(options.limits), ...options.serviceEnv, NATS_URL: nats.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
 
     const workers = await Promise.all(
       Array.from({ length: options.messageServices ?? 2 }, async (_, i) => {

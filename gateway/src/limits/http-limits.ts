@@ -24,6 +24,10 @@ export const defaultHttpLimits: HttpLimits = {
  * as the shortest one.
  */
 export function httpServerOptions(limits: HttpLimits): ServerOptions {
+  // node refuses the pair at start otherwise; say which settings are wrong.
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new Error(`HTTP_HEADERS_TIMEOUT_MS (${limits.headersTimeoutMs}) may not exceed HTTP_REQUEST_TIMEOUT_MS (${limits.requestTimeoutMs})`);
+  }
   return {
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
