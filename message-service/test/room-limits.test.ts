@@ -1,0 +1,77 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
+import { startFerretDb, type RunningMongo } from '@chorus/local/servers/ferretdb';
+import { collectionsOf, membershipId, type Collections } from '../src/storage/collections.js';
+import { ensureIndexes } from '../src/storage/indexes.js';
+import { RoomLimits } from '../src/rpc/room-limits.js';
+import { RpcError } from '../src/rpc/rpc-error.js';
+
+let mongo: RunningMongo;
+let client: MongoClient;
+let collections: Collections;
+let dataDir: string;
+
+before(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'chorus-room-limits-'));
+  mongo = await startFerretDb({ dataDir });
+  client = await new MongoClient(mongo.uri).connect();
+  collections = collectionsOf(client.db('limits'));
+  await ensureIndexes(collections);
+});
+after(async () => {
+  await client?.close();
+  await mongo?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const hour = 3_600_000;
+
+async function refusal(promise: Promise<unknown>): Promise<RpcError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof RpcError, `expected a refusal, got ${String(error)}`);
+  return error;
+}
+
+test('rooms created per hour is a sliding window: the hint is when the oldest room of the hour turns an hour old', async () => {
+  let now = Date.UTC(2026, 0, 1, 12);
+  const limits = new RoomLimits(collections, { roomsCreatedPerHour: 2, roomsPerUser: 100, membersPerRoom: 100 }, () => now);
+  const create = async (room: string) => {
+    await limits.beforeCreate('ann');
+    await collections.rooms.insertOne({ _id: room, createdBy: 'ann', createdAt: new Date(now) });
+  };
+  await create('a1');
+  now += 10 * 60_000;
+  await create('a2');
+  now += 5 * 60_000;
+  const error = await refusal(limits.beforeCreate('ann'));
+  assert.equal(error.code, 'limit_exceeded');
+  assert.deepEqual(error.details, { limit: 'roomsCreatedPerHour', retryAfterMs: hour - 15 * 60_000 });
+  await limits.beforeCreate('bob'); // another user is not counted
+  now += hour - 15 * 60_000 + 1;
+  await create('a3'); // a1 left the window
+  await refusal(limits.beforeCreate('ann'));
+});
+
+test('rooms per user and members per room count memberships; a member joining again is not counted twice', async () => {
+  const limits = new RoomLimits(collections, { roomsCreatedPerHour: 100, roomsPerUser: 2, membersPerRoom: 2 });
+  const join = async (room: string, user: string) => {
+    await limits.beforeJoin(room, user);
+    await collections.memberships.insertOne({ _id: membershipId(room, user), room, user, joinedAt: new Date() });
+  };
+  await join('r1', 'cy');
+  await join('r2', 'cy');
+  assert.deepEqual((await refusal(limits.beforeJoin('r3', 'cy'))).details, { limit: 'roomsPerUser' });
+  assert.deepEqual((await refusal(limits.beforeCreate('cy'))).details, { limit: 'roomsPerUser' }, 'a creator becomes a member');
+  await limits.beforeJoin('r1', 'cy'); // already a member
+  await join('r1', 'dee');
+  assert.deepEqual((await refusal(limits.beforeJoin('r1', 'eve'))).details, { limit: 'membersPerRoom' });
+  await collections.memberships.deleteOne({ _id: membershipId('r1', 'dee') });
+  await limits.beforeJoin('r1', 'eve');
+});
