@@ -23,8 +23,9 @@ export const limitEnvNames = [
 export type LimitEnv = Partial<Record<(typeof limitEnvNames)[number], number>>;
 
 /**
- * Send rates for tests that push thousands of messages through one socket at once (ordering and
- * crash tests): high enough never to refuse one. Never a production setting.
+ * Send rates for runs that push thousands of messages through one socket at once (ordering and
+ * crash tests, the benchmark's saturation search): high enough never to refuse one. Never a
+ * production setting.
  */
 export const bulkSendLimits: LimitEnv = {
   LIMIT_SOCKET_SENDS_PER_SEC: 100_000,

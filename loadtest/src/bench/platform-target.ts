@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bulkSendLimits } from '@chorus/local/limit-env';
 import { startPlatform } from '@chorus/local/platform';
 import { batchingKey } from '@chorus/shared/bus/names';
 import { connectNats } from '@chorus/shared/bus/nats-connection';
@@ -28,7 +29,8 @@ export const benchTopology = { gateways: 2, messageServices: 2 };
 export async function startPlatformTarget(key: PlatformRow): Promise<BenchTarget> {
   const row = rows[key];
   const dataDir = await mkdtemp(join(tmpdir(), `chorus-bench-${key}-`));
-  const platform = await startPlatform({ dataDir, ...benchTopology, batching: row.batching });
+  // The bench measures the pipeline's capacity, not the per-user send limits (docs/limits.md).
+  const platform = await startPlatform({ dataDir, ...benchTopology, batching: row.batching, limits: bulkSendLimits });
   // Reads the live batching settings, so the log shows where the autopilot took them.
   const nc = await connectNats(platform.natsUrl, 'chorus bench', { firstConnectTimeoutMs: 10_000 });
   const kv = await ensureSettingsBucket(nc);

@@ -141,8 +141,11 @@ const generators: [weight: number, make: Make][] = [
   }],
   // Random byte flips of a valid frame: may stay valid, must be answered either way.
   [8, (r, c) => {
-    // Without its rid, so whatever the flips make of it, its answer carries none.
-    const { rid: _rid, ...frame } = validObject(r, c);
+    // Without its rid, so whatever the flips make of it, its answer carries none. Not a presence
+    // request: one the flips leave valid would be answered by a frame that looks pushed.
+    let source = validObject(r, c);
+    while (source.type === 'presence') source = validObject(r, c);
+    const { rid: _rid, ...frame } = source;
     const bytes = Buffer.from(JSON.stringify(frame));
     for (let n = 1 + randomInt(r, 3); n > 0; n--) bytes[randomInt(r, bytes.length)] = 0x20 + randomInt(r, 0x5f);
     return { data: bytes.toString('latin1'), binary: false, expect: 'answer', rid: undefined, kind: 'byte-flip' };

@@ -89,6 +89,9 @@ export class FuzzSocket {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private nextId = 0;
+  /** The socket's last events, shown with a frame left unanswered. */
+  private readonly recent: string[] = [];
+  private readonly startedAt = Date.now();
   private readonly next: () => FuzzFrame;
 
   constructor(private readonly options: FuzzSocketOptions) {
@@ -119,8 +122,14 @@ export class FuzzSocket {
     this.ws?.close();
   }
 
+  private note(event: string): void {
+    this.recent.push(`${Date.now() - this.startedAt}ms ${event}`);
+    if (this.recent.length > 8) this.recent.shift();
+  }
+
   /** What is still unanswered now will never be: count it, by kind. */
   private forgetPending(): void {
+    if (this.ridded.size + this.unridded > 0 && this.unansweredExamples.length < 20) this.unansweredExamples.push(`socket ${this.options.room}, ws state ${this.ws?.readyState}, last events: ${this.recent.join(' | ')}`);
     this.counts.unanswered += this.ridded.size + this.unridded;
     for (const kind of [...[...this.ridded.values()].map((p) => p.kind), ...this.unriddedKinds]) this.unansweredKinds.set(kind, (this.unansweredKinds.get(kind) ?? 0) + 1);
     for (const [rid, p] of this.ridded) if (this.unansweredExamples.length < 20) this.unansweredExamples.push(`rid ${rid} (${p.kind})`);
@@ -167,6 +176,7 @@ export class FuzzSocket {
       if (frame.expect === 'error') this.counts.unriddedErrorsExpected++;
     }
     this.counts.sent++;
+    this.note(`sent ${frame.kind}`);
     this.ws.send(frame.data, { binary: frame.binary });
   }
 
@@ -181,6 +191,7 @@ export class FuzzSocket {
     // A `presence` reply has the type of the pushed frame; its rid tells them apart.
     if ((pushed.has(frame.type ?? '') && frame.rid === undefined) || frame.rid === 'setup') return;
     this.counts.answered++;
+    this.note(`answer ${frame.type} ${frame.code ?? ''} ${String(frame.rid ?? '')}`);
     const isError = frame.type === 'error';
     if (isError) {
       this.counts.errorAnswers++;
@@ -200,6 +211,7 @@ export class FuzzSocket {
   }
 
   private async onClose(code: number): Promise<void> {
+    this.note(`close ${code}`);
     if (this.expectingClose) {
       this.counts.closesSeen++;
       if (!failingCloseCodes.has(code)) this.counts.wrongCloseCodes++;
