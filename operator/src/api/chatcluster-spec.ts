@@ -91,6 +91,26 @@ export const chatClusterSpec = z
           .optional(),
       })
       .prefault({}),
+    /** Abuse limits (docs/limits.md); a field left out keeps the service's default. */
+    limits: z
+      .object({
+        socketSendsPerSec: z.number().positive().max(100_000).optional(),
+        socketSendBurst: z.number().int().min(1).max(1_000_000).optional(),
+        userSendsPerSec: z.number().positive().max(100_000).optional(),
+        userSendBurst: z.number().int().min(1).max(1_000_000).optional(),
+        socketFramesPerSec: z.number().positive().max(100_000).optional(),
+        socketFrameBurst: z.number().int().min(1).max(1_000_000).optional(),
+        socketsPerUser: z.number().int().min(1).max(100_000).optional(),
+        roomsPerSocket: z.number().int().min(1).max(100_000).optional(),
+        roomsCreatedPerHour: z.number().int().min(1).max(1_000_000).optional(),
+        roomsPerUser: z.number().int().min(1).max(1_000_000).optional(),
+        membersPerRoom: z.number().int().min(1).max(10_000_000).optional(),
+        httpHeadersTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+        httpRequestTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+        httpBodyTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+        httpMaxBodyBytes: z.number().int().min(64).max(16 * 1024 * 1024).optional(),
+      })
+      .optional(),
     tracing: z.object({ otlpEndpoint: z.string().regex(/^https?:\/\//, 'an http(s):// URL').optional() }).optional(),
     loadtest: z
       .object({

@@ -2,6 +2,7 @@ import type { KubeObject } from '../kube/kube-object.js';
 import { serviceHost, type BuildContext } from './build-context.js';
 import { mongodbUri } from './mongodb.js';
 import { childMeta, names } from './naming.js';
+import { limitsEnv } from './limits-env.js';
 
 /** Settings shared by gateways and message-services (env through envFrom). */
 export function appConfigData(ctx: BuildContext): Record<string, string> {
@@ -13,6 +14,7 @@ export function appConfigData(ctx: BuildContext): Record<string, string> {
     ...(!spec.mongodb.external && { MONGODB_URI: mongodbUri(ctx) }),
     LOG_LEVEL: spec.logLevel,
     ...(spec.tracing?.otlpEndpoint && { OTEL_EXPORTER_OTLP_ENDPOINT: spec.tracing.otlpEndpoint }),
+    ...limitsEnv(spec.limits),
   };
 }
 

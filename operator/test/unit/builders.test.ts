@@ -80,6 +80,17 @@ test('gateway and message-service follow the pod env contract', () => {
   assert.equal(ms.readinessProbe.httpGet.port, 'health');
 });
 
+test('spec.limits reach both services as env in the shared ConfigMap; absent ones are left to the defaults', () => {
+  const config = find(build({ limits: { socketSendsPerSec: 5, socketsPerUser: 3, roomsCreatedPerHour: 10, httpMaxBodyBytes: 2048 } }), 'ConfigMap', 'c1-config').data;
+  assert.equal(config.LIMIT_SOCKET_SENDS_PER_SEC, '5');
+  assert.equal(config.LIMIT_SOCKETS_PER_USER, '3');
+  assert.equal(config.LIMIT_ROOMS_CREATED_PER_HOUR, '10');
+  assert.equal(config.HTTP_MAX_BODY_BYTES, '2048');
+  assert.equal(config.LIMIT_USER_SENDS_PER_SEC, undefined);
+  assert.equal(Object.keys(find(build({}), 'ConfigMap', 'c1-config').data).some((k) => k.startsWith('LIMIT_')), false);
+  assert.equal(parseSpec({ limits: { socketsPerUser: 0 } }).ok, false, 'validated like the services validate it');
+});
+
 test('message-service replicas: the autopilot choice clamped to min/max, else minReplicas', () => {
   const spec = { messageService: { minReplicas: 2, maxReplicas: 5 } };
   const replicas = (status?: ChatCluster['status']) => find(build(spec, status), 'Deployment', 'c1-message-service').spec.replicas;
