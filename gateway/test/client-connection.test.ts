@@ -47,7 +47,7 @@ class FakeSocket extends EventEmitter {
 }
 
 /** One gateway's services on in-memory engines: the broker, presence, membership and the message-service. */
-function gatewayOn(broker: MemoryRoomBroker, options: { lookups?: Map<string, number>; maxRooms?: number } = {}) {
+function gatewayOn(broker: MemoryRoomBroker, options: { lookups?: Map<string, number>; maxRooms?: number; frameLimits?: FrameLimits } = {}) {
   const members = new Map<string, Set<string>>([['lobby', new Set(['ann', 'bob'])]]);
   const log = createLogger('test');
   log.level = 'silent';
@@ -83,7 +83,7 @@ function gatewayOn(broker: MemoryRoomBroker, options: { lookups?: Map<string, nu
     maxFrameBytes: 64 * 1024,
     maxBufferedBytes: 1024 * 1024,
     maxRoomsPerSocket: options.maxRooms ?? 10,
-    frameLimits: new FrameLimits(defaultGatewayLimits),
+    frameLimits: options.frameLimits ?? new FrameLimits(defaultGatewayLimits),
   };
   const connect = (user: string) => {
     const socket = new FakeSocket();
@@ -155,5 +155,35 @@ test('errors come with their codes: not a member, no such room, the log unavaila
   ann.frame({ type: 'create', rid: 6, room: 'second' });
   const full = (await ann.reply(6)) as { code?: string; limit?: string };
   assert.deepEqual([full.code, full.limit], ['limit_exceeded', 'roomsPerSocket'], 'a socket in its maximum of rooms');
+  await hub.close();
+});
+
+test('frames over the rate limits are answered rate_limited with their rid, limit and hint; a closed socket releases its user entry', async () => {
+  const broker = new MemoryRoomBroker();
+  let now = 0;
+  const frameLimits = new FrameLimits(
+    { socketSends: { ratePerSec: 1, burst: 2 }, userSends: { ratePerSec: 1, burst: 10 }, socketFrames: { ratePerSec: 1, burst: 1 } },
+    () => now,
+  );
+  const { connect, hub } = gatewayOn(broker, { frameLimits });
+  const ann = connect('ann');
+  ann.frame({ type: 'join', rid: 1, room: 'lobby' });
+  assert.equal((await ann.reply(1)).type, 'joined');
+  ann.frame({ type: 'ping', rid: 2 });
+  assert.deepEqual(await ann.reply(2), { type: 'error', code: 'rate_limited', message: 'too many frames; retry in 1000 ms', rid: 2, request: 'ping', limit: 'socketFrames', retryAfterMs: 1000 });
+  ann.emit('message', Buffer.from('not json'), false);
+  ann.emit('message', Buffer.from([1]), true);
+  const refusedAnonymous = ann.frames.filter((f) => f.type === 'error' && f.code === 'rate_limited' && !('rid' in f));
+  assert.equal(refusedAnonymous.length, 2, 'bad and binary frames are charged too');
+  for (let i = 0; i < 3; i++) ann.frame({ type: 'send', rid: 10 + i, room: 'lobby', clientMsgId: `c${i}`, text: 'hi' });
+  const replies = await Promise.all([10, 11, 12].map((rid) => ann.reply(rid)));
+  assert.deepEqual(replies.map((r) => r.type === 'error' ? `${r.code}/${r.limit}` : r.type), ['ack', 'ack', 'rate_limited/socketSends']);
+  now += 1000;
+  ann.frame({ type: 'send', rid: 13, room: 'lobby', clientMsgId: 'c2', text: 'hi' });
+  assert.equal((await ann.reply(13)).type, 'ack', 'accepted again after the hint');
+  assert.equal(frameLimits.trackedUsers(), 1);
+  ann.terminate();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(frameLimits.trackedUsers(), 0);
   await hub.close();
 });

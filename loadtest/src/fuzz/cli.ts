@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { z } from 'zod';
 import { runFuzz, type FuzzProgress } from './fuzz-run.js';
@@ -36,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--rate <frames/s>', 'frames per second per socket (the gateway allows 50 by default)', '40')
     .option('--window <n>', 'unanswered frames per socket at most', '16')
     .option('--seed <n>', 'random seed: the same seed sends the same frames', '1')
-    .option('--max-rss-mb <MiB>', 'fail when the gateway RSS exceeds this (the chart limits it to 256 Mi)', '256')
+    .option('--max-rss-mb <MiB>', 'fail when the gateway RSS exceeds this (gateway pods have a 256 Mi memory limit by default)', '256')
     .option('--max-steady-ack-ms <ms>', "fail when one of the well-behaved user's acks takes longer", '5000')
     .option('--drain-timeout <ms>', 'how long to wait for the last answers', '15000')
     .option('--timeout <ms>', 'the send phase may take at most this long', '600000')
@@ -44,8 +44,8 @@ async function main(argv: string[]): Promise<number> {
     .exitOverride();
   try {
     program.parse(argv);
-  } catch {
-    return exitCodes.usage;
+  } catch (error) {
+    return error instanceof CommanderError && error.code === 'commander.helpDisplayed' ? exitCodes.ok : exitCodes.usage;
   }
   const parsed = flags.safeParse(program.opts());
   if (!parsed.success) {
