@@ -53,6 +53,7 @@ const platform = await startPlatform({
   ...(options.redisPort && { redisPort: options.redisPort }),
   ...(options.mongoPort && { mongoPort: options.mongoPort }),
   persistRedis: true,
+  supervise: true,
   batching: options.batching === 'auto' ? 'auto' : { batchSize: options.batchSize, flushIntervalMs: options.flushInterval },
   logger: log,
 }).catch((error: unknown) => {

@@ -15,6 +15,7 @@ import { freePort } from './servers/free-port.js';
 import { httpReady, ManagedProcess } from './servers/managed-process.js';
 import { startNats, type RunningNats } from './servers/nats.js';
 import { startRedis } from './servers/redis.js';
+import { defaultRestartPolicy, Supervisor, type RestartPolicy } from './servers/supervisor.js';
 
 export interface PlatformOptions {
   /** Everything persistent (JetStream, Redis AOF, SQLite, logs) lives here. */
@@ -33,6 +34,8 @@ export interface PlatformOptions {
   persistRedis?: boolean;
   /** The writer's ack_wait in ms (default 30 s); tests shorten it so a crashed writer's batch comes back soon. */
   ackWaitMs?: number;
+  /** Restart every process that crashes, with backoff (npm start); tests that inject faults leave it off. */
+  supervise?: boolean | RestartPolicy;
   /** Extra environment for the service processes (e.g. OTEL_*). */
   serviceEnv?: NodeJS.ProcessEnv;
   logger?: Logger;
@@ -85,8 +88,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   let nats: RunningNats | undefined;
   let nc: NatsConnection | undefined;
   let autopilot: { stop(): void } | undefined;
+  const supervisor = options.supervise ? new Supervisor(log, options.supervise === true ? defaultRestartPolicy : options.supervise) : undefined;
 
   const stop = async () => {
+    supervisor?.stop();
     autopilot?.stop();
     await nc?.close().catch(() => {});
     for (const fn of stops.reverse()) await fn().catch((error: unknown) => log.warn({ err: error }, 'stop failed'));
@@ -155,6 +160,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       stops.push(() => service.stop(15_000));
     }
     await Promise.all([...workers, ...gateways].map((service) => service.start()));
+    if (supervisor) for (const child of [startedNats.process, redis.process, mongo.process, ...services]) if (child) supervisor.watch(child);
     if (options.batching === 'auto') autopilot = await startAutopilotLoop({ nc, kv, log });
 
     return {
