@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { hostname } from 'node:os';
@@ -32,6 +33,11 @@ export interface GatewayConfig {
   tokenSecret: string;
   port: number;
   host?: string;
+  /**
+   * A port every gateway of this machine also listens on, when they run as workers of one cluster
+   * primary (`npm start`): the primary hands each connection on it to the next gateway in turn.
+   */
+  sharedPort?: number;
   /** Unique per process/pod; names this gateway in presence and traces. */
   gatewayId?: string;
   maxFrameBytes?: number;
@@ -171,11 +177,22 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.port, config.host ?? '127.0.0.1', () => resolve());
+    // exclusive: a cluster worker binds its own port itself, the primary only holds the shared one.
+    server.listen({ port: config.port, host: config.host ?? '127.0.0.1', exclusive: true }, () => resolve());
   });
+  let shared: TcpServer | undefined;
+  if (config.sharedPort !== undefined) {
+    // The shared port's connections are served exactly as the gateway's own.
+    const front = createTcpServer((socket) => server.emit('connection', socket));
+    shared = front;
+    await new Promise<void>((resolve, reject) => {
+      front.once('error', reject);
+      front.listen(config.sharedPort, config.host ?? '127.0.0.1', () => resolve());
+    });
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  log.info({ port, gatewayId }, 'gateway listening');
+  log.info({ port, gatewayId, ...(config.sharedPort !== undefined && { sharedPort: config.sharedPort }) }, 'gateway listening');
 
   return {
     port,
@@ -183,6 +200,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     connections: () => sockets.size,
     async close() {
       clearInterval(keepAlive);
+      shared?.close();
       server.close();
       for (const client of wss.clients) client.close(1001, 'gateway shutting down');
       wss.close();

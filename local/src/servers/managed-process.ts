@@ -9,6 +9,11 @@ export interface ManagedProcessOptions {
   command: string;
   args: string[];
   env?: NodeJS.ProcessEnv;
+  /**
+   * Starts the child some other way than spawn(command, args), e.g. as a cluster worker; it must
+   * pipe stdin, stdout and stderr as spawn does here.
+   */
+  spawn?: (env: NodeJS.ProcessEnv) => ChildProcess;
   cwd?: string;
   /** stdout and stderr go here (appended); otherwise they are discarded. */
   logFile?: string;
@@ -62,11 +67,8 @@ export class ManagedProcess {
     const spawnedAt = Date.now();
     // stdin is a pipe that stays open while we live: our own services exit when it closes
     // (CHORUS_EXIT_WITH_PARENT), so even a SIGKILLed parent leaves no orphans behind.
-    const child = spawn(command, args, {
-      env: { ...(env ?? process.env), CHORUS_EXIT_WITH_PARENT: '1' },
-      cwd,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const childEnv = { ...(env ?? process.env), CHORUS_EXIT_WITH_PARENT: '1' };
+    const child = this.options.spawn ? this.options.spawn(childEnv) : spawn(command, args, { env: childEnv, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     child.stdin?.on('error', () => {});
     running.add(child);
