@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseRows } from '../src/bench/bench-rows.js';
-import { formatBenchTable, formatCpuProfile, formatPeerTable } from '../src/bench/bench-table.js';
+import { formatBenchTable, formatCpuProfile, formatOneAddressTable, formatPeerTable } from '../src/bench/bench-table.js';
 import { cpuByKind, cpuShares } from '../src/bench/cpu-profile.js';
 import { platformProcessKind } from '../src/bench/platform-process-kind.js';
 import { SenderOrder } from '../src/bench/peers/sender-order.js';
@@ -98,6 +98,15 @@ test('peer table: Chorus (c) divided by each peer', () => {
   assert.equal(lines[2], '| (e) Centrifugo | 0.25x | 4.00x | 1.00x | 1.00x | 1.00x | 1.00x |');
   assert.equal(formatPeerTable([e]), '', 'no Chorus row: no ratios');
   assert.equal(formatPeerTable([c]), '', 'no peer row: no ratios');
+});
+
+test('one-address table: row (g) divided by row (c), only when both ran', () => {
+  const c = { ...row('c', '(c) autopilot', 20000), cpuMsPer1000: 60 };
+  const g = { ...row('g', '(g) one address', 19000), cpuMsPer1000: 63 };
+  const lines = formatOneAddressTable([c, g]).split('\n');
+  assert.equal(lines[2], '| (g) ÷ (c) | 0.95x | 1.05x | 1.00x / 1.00x | 1.00x / 1.00x |');
+  assert.equal(formatOneAddressTable([c]), '');
+  assert.deepEqual(parseRows('one-address,chorus'), ['g', 'c']);
 });
 
 test('CPU profile: shares per process kind at 50% of saturation, largest first', () => {

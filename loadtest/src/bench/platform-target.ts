@@ -9,33 +9,36 @@ import { defaultBatchSettings, type BatchSettings } from '@chorus/shared/batchin
 import type { BenchTarget } from './bench-target.js';
 import { platformProcessKind } from './platform-process-kind.js';
 
-export type PlatformRow = 'a' | 'b' | 'c';
+export type PlatformRow = 'a' | 'b' | 'c' | 'g';
 
-const rows: Record<PlatformRow, { label: string; batching: BatchSettings | 'auto' }> = {
+const rows: Record<PlatformRow, { label: string; batching: BatchSettings | 'auto'; oneAddress?: true }> = {
   a: { label: '(a) per-message (batch size 1)', batching: { batchSize: 1, flushIntervalMs: 1 } },
   b: { label: '(b) fixed batching 100 / 50 ms', batching: { batchSize: 100, flushIntervalMs: 50 } },
   c: { label: '(c) autopilot (live-tuned batching)', batching: 'auto' },
+  // The load tester is given only the shared port; this process, as the cluster primary, hands
+  // each connection to a gateway (during set-up, outside the measured steps).
+  g: { label: '(g) as (c), every gateway behind one address', batching: 'auto', oneAddress: true },
 };
 
 /** Platform topology of every platform row: the local default of two gateways and two message services. */
 export const benchTopology = { gateways: 2, messageServices: 2 };
 
 /**
- * Rows (a)-(c): a fresh local platform per row (so no row inherits another's data or backlog),
- * differing only in batching. CPU counts every process the platform started: gateways, message
+ * Rows (a)-(c) and (g): a fresh local platform per row (so no row inherits another's data or
+ * backlog), differing only in batching and, for (g), in how clients reach the gateways. CPU counts every process the platform started: gateways, message
  * services, nats-server, redis-server and FerretDB.
  */
 export async function startPlatformTarget(key: PlatformRow): Promise<BenchTarget> {
   const row = rows[key];
   const dataDir = await mkdtemp(join(tmpdir(), `chorus-bench-${key}-`));
-  const platform = await startPlatform({ dataDir, ...benchTopology, batching: row.batching });
+  const platform = await startPlatform({ dataDir, ...benchTopology, batching: row.batching, ...(row.oneAddress && { sharedPort: 0 }) });
   // Reads the live batching settings, so the log shows where the autopilot took them.
   const nc = await connectNats(platform.natsUrl, 'chorus bench', { firstConnectTimeoutMs: 10_000 });
   const kv = await ensureSettingsBucket(nc);
   return {
     key,
     label: row.label,
-    gateways: platform.gatewayUrls,
+    gateways: row.oneAddress ? [platform.url] : platform.gatewayUrls,
     processes: () => platform.processes().flatMap((p) => (p.pid === undefined ? [] : [{ name: p.name, pid: p.pid, kind: platformProcessKind(p.name) }])),
     prepare: async () => {},
     describe: async () => {
