@@ -100,13 +100,13 @@ test('peer table: Chorus (c) divided by each peer', () => {
   assert.equal(formatPeerTable([c]), '', 'no peer row: no ratios');
 });
 
-test('one-address table: row (g) divided by row (c), only when both ran', () => {
+test('one-address table: rows (g) and (h) divided by row (c), only when both ran', () => {
   const c = { ...row('c', '(c) autopilot', 20000), cpuMsPer1000: 60 };
   const g = { ...row('g', '(g) one address', 19000), cpuMsPer1000: 63 };
   const lines = formatOneAddressTable([c, g]).split('\n');
-  assert.equal(lines[2], '| (g) ÷ (c) | 0.95x | 1.05x | 1.00x / 1.00x | 1.00x / 1.00x |');
+  assert.equal(lines[2], '| (g) one address ÷ (c) | 0.95x | 1.05x | 1.00x / 1.00x | 1.00x / 1.00x |');
   assert.equal(formatOneAddressTable([c]), '');
-  assert.deepEqual(parseRows('one-address,chorus'), ['g', 'c']);
+  assert.deepEqual(parseRows('one-address,chorus,nginx'), ['g', 'c', 'h']);
 });
 
 test('CPU profile: shares per process kind at 50% of saturation, largest first', () => {
@@ -134,7 +134,7 @@ test('CPU profile: shares per process kind at 50% of saturation, largest first',
 test('rows: keys and aliases, in the given order, unknown ones refused', () => {
   assert.deepEqual(parseRows('chorus,centrifugo,socketio'), ['c', 'e', 'f']);
   assert.deepEqual(parseRows('d, a,a'), ['d', 'a']);
-  assert.throws(() => parseRows('c,nginx'), /"nginx" is not a row/);
+  assert.throws(() => parseRows('c,haproxy'), /"haproxy" is not a row/);
   assert.throws(() => parseRows(' , '), /no rows/);
 });
 

@@ -1,4 +1,4 @@
-import { chorusRow, oneAddressRow, peerRows } from './bench-rows.js';
+import { chorusRow, oneAddressRows, peerRows } from './bench-rows.js';
 import { cpuShares } from './cpu-profile.js';
 import type { RowResult, RunMeasure } from './run-row.js';
 
@@ -59,21 +59,21 @@ export function formatPeerTable(rows: readonly RowResult[]): string {
   return [header, rule, ...lines.map((cells) => `| ${cells.join(' | ')} |`)].join('\n');
 }
 
-/** The one address (row g) divided by per-gateway ports (row c), measured in the same run. */
+/** Each one-address row (g, h) divided by per-gateway ports (row c), measured in the same run. */
 export function formatOneAddressTable(rows: readonly RowResult[]): string {
   const ports = rows.find((r) => r.key === chorusRow);
-  const shared = rows.find((r) => r.key === oneAddressRow);
-  if (!ports || !shared) return '';
+  const fronts = rows.filter((r) => oneAddressRows.includes(r.key as never));
+  if (!ports || fronts.length === 0) return '';
   const header = '| one address ÷ per-gateway ports | delivered msgs/s at saturation | CPU ms per 1,000 delivered | p50 / p99 at 25% | p50 / p99 at 50% |';
   const rule = '|---|---:|---:|---:|---:|';
-  const cells = [
-    `${shared.label.split(' ')[0]} ÷ ${ports.label.split(' ')[0]}`,
-    ratio(delivered(shared), delivered(ports)),
-    ratio(shared.cpuMsPer1000, ports.cpuMsPer1000),
-    `${ratio(shared.at25?.deliveryP50Ms, ports.at25?.deliveryP50Ms)} / ${ratio(shared.at25?.deliveryP99Ms, ports.at25?.deliveryP99Ms)}`,
-    `${ratio(shared.at50?.deliveryP50Ms, ports.at50?.deliveryP50Ms)} / ${ratio(shared.at50?.deliveryP99Ms, ports.at50?.deliveryP99Ms)}`,
-  ];
-  return [header, rule, `| ${cells.join(' | ')} |`].join('\n');
+  const lines = fronts.map((front) => [
+    `${front.label} ÷ ${ports.label.split(' ')[0]}`,
+    ratio(delivered(front), delivered(ports)),
+    ratio(front.cpuMsPer1000, ports.cpuMsPer1000),
+    `${ratio(front.at25?.deliveryP50Ms, ports.at25?.deliveryP50Ms)} / ${ratio(front.at25?.deliveryP99Ms, ports.at25?.deliveryP99Ms)}`,
+    `${ratio(front.at50?.deliveryP50Ms, ports.at50?.deliveryP50Ms)} / ${ratio(front.at50?.deliveryP99Ms, ports.at50?.deliveryP99Ms)}`,
+  ]);
+  return [header, rule, ...lines.map((cells) => `| ${cells.join(' | ')} |`)].join('\n');
 }
 
 /** Each row's CPU per process kind over its 50%-of-saturation step (a fixed load per row). */
