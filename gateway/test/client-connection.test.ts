@@ -54,12 +54,15 @@ function gatewayOn(broker: MemoryRoomBroker, options: { lookups?: Map<string, nu
       if (request.op === 'join') {
         if (!members.has(request.room)) throw new BackendError('room_not_found', 'no such room');
         members.get(request.room)!.add(request.user);
-        return { room: request.room, head: 0, created: false };
+        return { room: request.room, head: 0, created: false, readFrom: 0 };
       }
       if (request.op === 'head') return { room: request.room, head: 0 };
       throw new Error(`unexpected ${request.op}`);
     }) as GatewayServices['backend']['rooms'],
     history: async () => ({ messages: [], hasMore: false }),
+    roomAdmin: async () => {
+      throw new Error('unexpected roomAdmin');
+    },
     lookup: async ({ id }) => ({ pos: options.lookups?.get(id) ?? null }),
   };
   const reader = new RoomReader(broker, async () => ({ messages: [], hasMore: false }));
