@@ -25,7 +25,8 @@ export class EditLeases {
   ) {}
 
   async acquire(room: string, target: string, holder: LeaseHolder): Promise<EditLease> {
-    const counter = await this.rooms.findOneAndUpdate({ _id: room }, { $inc: { fenceSeq: 1 } }, { returnDocument: 'after', projection: { fenceSeq: 1 } });
+    // No projection: FerretDB's findAndModify does not take one.
+    const counter = await this.rooms.findOneAndUpdate({ _id: room }, { $inc: { fenceSeq: 1 } }, { returnDocument: 'after' });
     if (!counter) throw new RpcError('room_not_found', `room ${room} does not exist`);
     const fence = counter.fenceSeq!;
     const now = this.now();
