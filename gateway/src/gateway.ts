@@ -127,7 +127,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       if (!parsed.success) return void log.warn({ room }, 'invalid membership change ignored');
       const { user, change } = parsed.data;
       if (change !== 'removed' && change !== 'banned') return;
-      void membership.changed(room, user, false).catch(() => {});
+      void membership.removed(room, user).catch(() => {});
       for (const connection of byUser.of(user)) void connection.endRoom(room, change).catch(() => {});
     },
   });
