@@ -290,6 +290,7 @@ test('two admins in two browser pages: the second sees the room being edited by 
     await bob.page.getByTestId('admin-topic').fill('Quarterly plans');
     await bob.page.getByTestId('admin-save').click();
     await bob.page.locator('[data-testid="error"][data-code="saved"]').waitFor();
+    await bob.page.getByTestId('room-topic').filter({ hasText: 'Quarterly plans' }).waitFor();
     await alice.page.getByTestId('lease-state').filter({ hasText: 'Being edited by bob' }).waitFor();
     assert.deepEqual([...alice.pageErrors, ...bob.pageErrors], [], 'no script errors in either page');
   } catch (error) {

@@ -4,7 +4,7 @@
 // one write. When someone else holds the settings lease the panel says who and stays read-only.
 import { $, el } from './dom.js';
 import { state } from './client-state.js';
-import { toast } from './render.js';
+import { render as renderPage, toast } from './render.js';
 
 const RENEW_EVERY_MS = 10_000;
 /** While open, the panel asks again this often, to see leases and members come and go. */
@@ -84,6 +84,7 @@ export function createAdminPanel(connection) {
   const frames = {
     room_info(f) {
       if (f.room !== panel.room) return;
+      showTopic(f.room, f.settings.topic);
       const { rid: _, ...info } = f;
       if (JSON.stringify(info) === JSON.stringify(panel.info)) return; // nothing new: keep the DOM as it is
       panel.info = info;
@@ -110,15 +111,23 @@ export function createAdminPanel(connection) {
       refresh();
     },
     settings(f) {
+      showTopic(f.room, f.settings.topic);
       if (f.room === panel.room) toast('saved', `Settings of #${f.room} saved.`);
-      // The saved values replace what was typed.
+      // The saved values replace what was typed (draw, unlike render, does not keep typed values).
       panel.info = panel.info && { ...panel.info, settings: f.settings };
-      for (const id of TYPED.slice(0, 4)) if ($(id)) $(id).value = '';
       draw($('admin-panel'));
       refresh();
     },
     lease_released() {},
   };
+
+  /** The room header shows the topic the panel last read. */
+  function showTopic(name, topic) {
+    const room = state.rooms.get(name);
+    if (!room || room.topic === topic) return;
+    room.topic = topic;
+    renderPage();
+  }
 
   function onError(f, req) {
     if (req?.step === 'member-op' && req.target) request({ type: 'lease_release', room: req.room, target: req.target, fence: req.fence });

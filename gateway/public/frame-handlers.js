@@ -156,7 +156,7 @@ export function createFrameHandlers(connection, actions, admin) {
         return;
       }
       if (req?.type === 'join' || req?.type === 'create') early.delete(req.room);
-      if ((req?.rejoin || req?.restore) && (f.code === 'room_not_found' || f.code === 'not_member')) {
+      if ((req?.rejoin || req?.restore) && ['room_not_found', 'not_member', 'not_invited', 'banned'].includes(f.code)) {
         state.rooms.delete(req.room); // the room is gone for us; stop resuming it
         if (state.active === req.room) state.active = null;
         persistRooms();
