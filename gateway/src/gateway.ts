@@ -1,10 +1,12 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { hostname } from 'node:os';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Redis } from 'ioredis';
 import { roomFromSubject, subjects } from '@chorus/shared/bus/names';
+import { membershipChange } from '@chorus/shared/bus/payloads';
 import { ensureMessageStream, type StreamSetupOptions } from '@chorus/shared/bus/jetstream-setup';
 import { connectNats } from '@chorus/shared/bus/nats-connection';
 import { createLogger, type Logger } from '@chorus/shared/logging/logger';
@@ -14,6 +16,7 @@ import { contextFromTraceparent, tracer } from '@chorus/shared/telemetry/tracing
 import { TokenIssuer } from './auth/tokens.js';
 import { MessageServiceClient } from './backend/message-service-client.js';
 import { ClientConnection } from './connection/client-connection.js';
+import { ConnectionsByUser } from './connection/connections-by-user.js';
 import type { GatewayServices } from './connection/gateway-services.js';
 import { createHttpHandler } from './http/http-routes.js';
 import { loadStaticFiles } from './http/static-files.js';
@@ -37,6 +40,11 @@ export interface GatewayConfig {
   tokenSecret: string;
   port: number;
   host?: string;
+  /**
+   * A port every gateway of this machine also listens on, when they run as workers of one cluster
+   * primary (`npm start`): the primary hands each connection on it to the next gateway in turn.
+   */
+  sharedPort?: number;
   /** Unique per process/pod; names this gateway in presence and traces. */
   gatewayId?: string;
   maxFrameBytes?: number;
@@ -117,9 +125,27 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     frameLimits: new FrameLimits(limits),
   };
 
-  // Membership changed elsewhere: forget this gateway's cached copy.
+  const byUser = new ConnectionsByUser<ClientConnection>();
+  // Membership changed elsewhere: forget this gateway's cached copy. A removal or ban also ends
+  // the user's live delivery of the room on this gateway at once.
   const invalidations = nc.subscribe(subjects.membershipAll, {
-    callback: (_, message) => membership.invalidate(roomFromSubject(message.subject)),
+    callback: (_, message) => {
+      const room = roomFromSubject(message.subject);
+      membership.invalidate(room);
+      if (message.data.length === 0) return; // an older replica's bare "changed"
+      let body: unknown;
+      try {
+        body = message.json();
+      } catch {
+        body = undefined;
+      }
+      const parsed = membershipChange.safeParse(body);
+      if (!parsed.success) return void log.warn({ room }, 'invalid membership change ignored');
+      const { user, change } = parsed.data;
+      if (change !== 'removed' && change !== 'banned') return;
+      void membership.removed(room, user).catch(() => {});
+      for (const connection of byUser.of(user)) void connection.endRoom(room, change).catch(() => {});
+    },
   });
 
   // Frames between our limit and 4x it get an error frame and the socket lives on; ws closes a
@@ -182,10 +208,12 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     ws.on('pong', () => alive.add(ws));
     const connection = new ClientConnection(ws, user, services);
     sockets.add(connection);
+    byUser.add(connection);
     metrics.connections.set(sockets.size);
     ws.once('close', () => {
       slot.release();
       sockets.delete(connection);
+      byUser.delete(connection);
       metrics.connections.set(sockets.size);
     });
   }
@@ -201,11 +229,22 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.port, config.host ?? '127.0.0.1', () => resolve());
+    // exclusive: a cluster worker binds its own port itself, the primary only holds the shared one.
+    server.listen({ port: config.port, host: config.host ?? '127.0.0.1', exclusive: true }, () => resolve());
   });
+  let shared: TcpServer | undefined;
+  if (config.sharedPort !== undefined) {
+    // The shared port's connections are served exactly as the gateway's own.
+    const front = createTcpServer((socket) => server.emit('connection', socket));
+    shared = front;
+    await new Promise<void>((resolve, reject) => {
+      front.once('error', reject);
+      front.listen(config.sharedPort, config.host ?? '127.0.0.1', () => resolve());
+    });
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  log.info({ port, gatewayId }, 'gateway listening');
+  log.info({ port, gatewayId, ...(config.sharedPort !== undefined && { sharedPort: config.sharedPort }) }, 'gateway listening');
 
   return {
     port,
@@ -213,6 +252,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     connections: () => sockets.size,
     async close() {
       clearInterval(keepAlive);
+      shared?.close();
       server.close();
       for (const client of wss.clients) client.close(1001, 'gateway shutting down');
       wss.close();

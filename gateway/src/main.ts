@@ -12,6 +12,8 @@ const whole = (min: number, max: number) => z.coerce.number().int().min(min).max
 
 const envSchema = z.object({
   PORT: envFields.port(8080),
+  /** Also listen here, shared with the other gateways of a cluster primary (npm start's one address). */
+  SHARED_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   /** 0.0.0.0 in a pod; loopback by default so a local run is never reachable from outside. */
   HOST: envFields.host,
   NATS_URL: envFields.natsUrl,
@@ -66,6 +68,7 @@ async function main(): Promise<void> {
     host: env.HOST,
     logger: log,
     ...(env.GATEWAY_ID && { gatewayId: env.GATEWAY_ID }),
+    ...(env.SHARED_PORT && { sharedPort: env.SHARED_PORT }),
     ...(env.MAX_FRAME_BYTES && { maxFrameBytes: env.MAX_FRAME_BYTES }),
     ...(env.PING_INTERVAL_MS && { pingIntervalMs: env.PING_INTERVAL_MS }),
     ...(env.MAX_ROOMS_PER_SOCKET && { maxRoomsPerSocket: env.MAX_ROOMS_PER_SOCKET }),

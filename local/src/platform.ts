@@ -12,10 +12,12 @@ import { startAutopilotLoop } from './autopilot-loop.js';
 import { repoRoot } from './servers/binaries.js';
 import { startMongo, type RunningMongo } from './servers/ferretdb.js';
 import { freePort } from './servers/free-port.js';
+import { forkGatewayWorker } from './servers/gateway-worker.js';
 import { httpReady, ManagedProcess } from './servers/managed-process.js';
 import { startNats, type RunningNats } from './servers/nats.js';
 import { startRedis } from './servers/redis.js';
 import { limitEnv, type LimitEnv } from './limit-env.js';
+import { defaultRestartPolicy, Supervisor, type RestartPolicy } from './servers/supervisor.js';
 
 export interface PlatformOptions {
   /** Everything persistent (JetStream, Redis AOF, SQLite, logs) lives here. */
@@ -24,6 +26,11 @@ export interface PlatformOptions {
   messageServices?: number;
   /** Port of the first gateway; the others take the next ones. 0 or absent: free ports. */
   gatewayPort?: number;
+  /**
+   * One port for every gateway (0: a free one): the gateways run as cluster workers of this
+   * process, which hands each connection on that port to the next gateway (npm start).
+   */
+  sharedPort?: number;
   /** Ports of the servers; 0 or absent: free ports. */
   natsPort?: number;
   redisPort?: number;
@@ -36,6 +43,8 @@ export interface PlatformOptions {
   ackWaitMs?: number;
   /** Abuse limits of the gateways and message-services (docs/limits.md); absent = their defaults. */
   limits?: LimitEnv;
+  /** Restart every process that crashes, with backoff (npm start); tests that inject faults leave it off. */
+  supervise?: boolean | RestartPolicy;
   /** Extra environment for the service processes (e.g. OTEL_*). */
   serviceEnv?: NodeJS.ProcessEnv;
   logger?: Logger;
@@ -47,6 +56,9 @@ export interface PlatformProcess {
 }
 
 export interface Platform {
+  /** The platform's one address: the shared port, or the first gateway without one. */
+  url: string;
+  /** Each gateway's own address. */
   gatewayUrls: string[];
   natsUrl: string;
   redisUrl: string;
@@ -88,8 +100,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   let nats: RunningNats | undefined;
   let nc: NatsConnection | undefined;
   let autopilot: { stop(): void } | undefined;
+  const supervisor = options.supervise ? new Supervisor(log, options.supervise === true ? defaultRestartPolicy : options.supervise) : undefined;
 
   const stop = async () => {
+    supervisor?.stop();
     autopilot?.stop();
     await nc?.close().catch(() => {});
     for (const fn of stops.reverse()) await fn().catch((error: unknown) => log.warn({ err: error }, 'stop failed'));
@@ -142,13 +156,22 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const gatewayPorts = await Promise.all(
       Array.from({ length: options.gateways ?? 2 }, (_, i) => (options.gatewayPort ? options.gatewayPort + i : freePort())),
     );
+    const sharedPort = options.sharedPort === 0 ? await freePort() : options.sharedPort;
     const gateways = gatewayPorts.map(
       (port, i) =>
         new ManagedProcess({
           name: `gateway-${i + 1}`,
           command: process.execPath,
           args: [gatewayMain],
-          env: { ...baseEnv, PORT: String(port), REDIS_URL: redis.url, CHORUS_TOKEN_SECRET: tokenSecret, GATEWAY_ID: `gateway-${i + 1}` },
+          ...(sharedPort !== undefined && { spawn: (env) => forkGatewayWorker(gatewayMain, env) }),
+          env: {
+            ...baseEnv,
+            PORT: String(port),
+            ...(sharedPort !== undefined && { SHARED_PORT: String(sharedPort) }),
+            REDIS_URL: redis.url,
+            CHORUS_TOKEN_SECRET: tokenSecret,
+            GATEWAY_ID: `gateway-${i + 1}`,
+          },
           logFile: join(logDir, `gateway-${i + 1}.log`),
           ready: httpReady(port, '/readyz'),
         }),
@@ -158,10 +181,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       stops.push(() => service.stop(15_000));
     }
     await Promise.all([...workers, ...gateways].map((service) => service.start()));
+    if (supervisor) for (const child of [startedNats.process, redis.process, mongo.process, ...services]) if (child) supervisor.watch(child);
     if (options.batching === 'auto') autopilot = await startAutopilotLoop({ nc, kv, log });
 
+    const gatewayUrls = gatewayPorts.map((port) => `http://127.0.0.1:${port}`);
     return {
-      gatewayUrls: gatewayPorts.map((port) => `http://127.0.0.1:${port}`),
+      url: sharedPort !== undefined ? `http://127.0.0.1:${sharedPort}` : gatewayUrls[0]!,
+      gatewayUrls,
       natsUrl: nats.url,
       redisUrl: redis.url,
       mongoUri: mongo.uri,

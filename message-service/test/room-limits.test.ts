@@ -59,17 +59,19 @@ test('rooms created per hour is a sliding window: the hint is when the oldest ro
   await refusal(limits.beforeCreate('ann'));
 });
 
-test('rooms per user and members per room count memberships; a member joining again is not counted twice', async () => {
+test('rooms per user and members per room count memberships in state member only', async () => {
   const limits = new RoomLimits(collections, { roomsCreatedPerHour: 100, roomsPerUser: 2, membersPerRoom: 2 });
   const join = async (room: string, user: string) => {
     await limits.beforeJoin(room, user);
-    await collections.memberships.insertOne({ _id: membershipId(room, user), room, user, joinedAt: new Date() });
+    await collections.memberships.insertOne({ _id: membershipId(room, user), room, user, state: 'member', role: 'member', joinedAt: new Date(), readFrom: 0, fence: 0 });
   };
   await join('r1', 'cy');
   await join('r2', 'cy');
   assert.deepEqual((await refusal(limits.beforeJoin('r3', 'cy'))).details, { limit: 'roomsPerUser' });
   assert.deepEqual((await refusal(limits.beforeCreate('cy'))).details, { limit: 'roomsPerUser' }, 'a creator becomes a member');
-  await limits.beforeJoin('r1', 'cy'); // already a member
+  // An invite or a ban is not a membership.
+  await collections.memberships.insertOne({ _id: membershipId('r1', 'inv'), room: 'r1', user: 'inv', state: 'invited', role: 'member', joinedAt: new Date(), readFrom: 0, fence: 0 });
+  await collections.memberships.insertOne({ _id: membershipId('r9', 'cy'), room: 'r9', user: 'cy', state: 'banned', role: 'member', joinedAt: new Date(), readFrom: 0, fence: 0 });
   await join('r1', 'dee');
   assert.deepEqual((await refusal(limits.beforeJoin('r1', 'eve'))).details, { limit: 'membersPerRoom' });
   await collections.memberships.deleteOne({ _id: membershipId('r1', 'dee') });

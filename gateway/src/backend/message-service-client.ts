@@ -1,6 +1,6 @@
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { deadlineHeader, subjects } from '@chorus/shared/bus/names';
-import type { HistoryRequest, HistoryResult, LookupRequest, LookupResult, RoomsRequest, RoomsResults, RpcReply } from '@chorus/shared/bus/payloads';
+import type { HistoryRequest, HistoryResult, LookupRequest, LookupResult, RoomAdminRequest, RoomsRequest, RoomsResults, RpcErrorDetails, RpcReply } from '@chorus/shared/bus/payloads';
 import type { ErrorCode } from '@chorus/shared/protocol/error-codes';
 import { errorCodes } from '@chorus/shared/protocol/error-codes';
 
@@ -9,8 +9,8 @@ export class BackendError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    /** With `limit_exceeded`: which limit, and when to try again for a time-window one. */
-    readonly details: { limit?: string; retryAfterMs?: number } = {},
+    /** `holder` with `lease_held`; `limit` (and `retryAfterMs` for a time window) with `limit_exceeded`. */
+    readonly details: RpcErrorDetails = {},
   ) {
     super(message);
   }
@@ -25,6 +25,11 @@ export class MessageServiceClient {
 
   rooms<Op extends RoomsRequest['op']>(request: Extract<RoomsRequest, { op: Op }>): Promise<RoomsResults[Op]> {
     return this.call(subjects.roomsRpc, request);
+  }
+
+  /** The result type is the op's (RoomAdminResults); the caller names it. */
+  roomAdmin<T>(request: RoomAdminRequest): Promise<T> {
+    return this.call(subjects.roomAdminRpc, request);
   }
 
   history(request: HistoryRequest): Promise<HistoryResult> {
@@ -48,7 +53,8 @@ export class MessageServiceClient {
     if (reply.ok) return reply.result;
     const code = (errorCodes as readonly string[]).includes(reply.code) ? (reply.code as ErrorCode) : 'internal';
     // Only well-formed details are passed on to the client.
-    const details = {
+    const details: RpcErrorDetails = {
+      ...(typeof reply.holder === 'string' && { holder: reply.holder.slice(0, 32) }),
       ...(typeof reply.limit === 'string' && reply.limit.length <= 64 && { limit: reply.limit }),
       ...(Number.isSafeInteger(reply.retryAfterMs) && reply.retryAfterMs! >= 0 && { retryAfterMs: reply.retryAfterMs }),
     };

@@ -12,7 +12,7 @@ import type { FrameLimits } from '../limits/frame-limiter.js';
 export interface GatewayServices {
   gatewayId: string;
   log: Logger;
-  backend: Pick<MessageServiceClient, 'rooms' | 'history' | 'lookup'>;
+  backend: Pick<MessageServiceClient, 'rooms' | 'history' | 'lookup' | 'roomAdmin'>;
   membership: Pick<MembershipCache, 'isMember' | 'created' | 'changed'>;
   publisher: MessagePublisher;
   hub: RoomHub;

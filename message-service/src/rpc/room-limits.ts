@@ -1,5 +1,5 @@
 import { limitNames } from '@chorus/shared/protocol/limit-names';
-import { membershipId, type Collections } from '../storage/collections.js';
+import type { Collections } from '../storage/collections.js';
 import { RpcError } from './rpc-error.js';
 
 export interface RoomLimitSettings {
@@ -20,8 +20,8 @@ export const defaultRoomLimits: RoomLimitSettings = {
 const hourMs = 3_600_000;
 
 /**
- * Quotas on rooms and memberships, checked against MongoDB (the data they limit) before a create
- * or a join writes. Counts are capped at the limit, so a check reads at most `limit` index entries.
+ * Quotas on rooms and memberships, checked against MongoDB (the data they limit) before a create,
+ * a join or an admin's add writes. Only memberships in state `member` count (not invites, bans). Counts are capped at the limit, so a check reads at most `limit` index entries.
  * Check and write are not one transaction: requests of one user racing each other may overshoot a
  * limit by the number in flight, never more.
  */
@@ -49,20 +49,18 @@ export class RoomLimits {
     await this.requireRoomSlot(user); // the creator becomes a member
   }
 
-  /** Joining a room one is already in is free (join is idempotent). */
+  /** For a user about to become a member (a join, an admin's add); a member joining again is not checked. */
   async beforeJoin(room: string, user: string): Promise<void> {
-    const existing = await this.collections.memberships.findOne({ _id: membershipId(room, user) }, { projection: { _id: 1 } });
-    if (existing) return;
     await this.requireRoomSlot(user);
     const max = this.settings.membersPerRoom;
-    if ((await this.collections.memberships.countDocuments({ room }, { limit: max })) >= max) {
+    if ((await this.collections.memberships.countDocuments({ room, state: 'member' }, { limit: max })) >= max) {
       throw new RpcError('limit_exceeded', `room ${room} has ${max} members, its limit`, { limit: limitNames.membersPerRoom });
     }
   }
 
   private async requireRoomSlot(user: string): Promise<void> {
     const max = this.settings.roomsPerUser;
-    if ((await this.collections.memberships.countDocuments({ user }, { limit: max })) >= max) {
+    if ((await this.collections.memberships.countDocuments({ user, state: 'member' }, { limit: max })) >= max) {
       throw new RpcError('limit_exceeded', `${user} is a member of ${max} rooms, the limit; leave one first`, { limit: limitNames.roomsPerUser });
     }
   }

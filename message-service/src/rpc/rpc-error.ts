@@ -1,3 +1,4 @@
+import type { RpcErrorDetails } from '@chorus/shared/bus/payloads';
 import type { ErrorCode } from '@chorus/shared/protocol/error-codes';
 
 /** A failure the caller should see with its protocol error code (not `internal`). */
@@ -6,8 +7,8 @@ export class RpcError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    /** With `limit_exceeded`: the limit's name and, for a time window, when to try again (ms). */
-    readonly details: { limit?: string; retryAfterMs?: number } = {},
+    /** Extra fields of the reply: `holder` with `lease_held`; `limit` and `retryAfterMs` with `limit_exceeded`. */
+    readonly details: RpcErrorDetails = {},
   ) {
     super(message);
   }

@@ -6,6 +6,8 @@ import type { Collections } from './collections.js';
  * - messages (room, pos) unique: history pages and head look-ups. Message id uniqueness is _id.
  * - memberships by room (members) and by user (rooms of a user); both also count for the quotas.
  * - rooms by (createdBy, createdAt): rooms a user created in the last hour (a quota).
+ * - edit leases by room (room info) and by session (a closed connection's leases).
+ * Memberships written before states and roles existed become plain members (idempotent).
  */
 export async function ensureIndexes(collections: Collections): Promise<void> {
   await Promise.all([
@@ -13,5 +15,11 @@ export async function ensureIndexes(collections: Collections): Promise<void> {
     collections.memberships.createIndex({ room: 1 }, { name: 'room' }),
     collections.memberships.createIndex({ user: 1 }, { name: 'user' }),
     collections.rooms.createIndex({ createdBy: 1, createdAt: 1 }, { name: 'created_by' }),
+    collections.leases.createIndex({ room: 1 }, { name: 'room' }),
+    collections.leases.createIndex({ session: 1 }, { name: 'session' }),
   ]);
+  await collections.memberships.updateMany(
+    { state: { $exists: false } },
+    { $set: { state: 'member', role: 'member', readFrom: 0, fence: 0 } },
+  );
 }

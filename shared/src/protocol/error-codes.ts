@@ -12,6 +12,14 @@ export const errorCodes = [
   'catchup_failed', // a room's missed messages could not be read; join again with `after`
   'rate_limited', // too many frames too fast; `retryAfterMs` says when the next one is accepted
   'limit_exceeded', // a quota (rooms, members, sockets) is used up; `limit` names it
+  'forbidden', // the user's role in the room does not allow this
+  'not_invited', // the room is private and the user has no invite
+  'banned', // the user is banned from the room
+  'already_member', // invite or add of a user who is a member
+  'owner_must_transfer', // the owner cannot leave (or be removed) before transferring ownership
+  'lease_held', // another session holds the edit lease; `holder` names its user
+  'lease_expired', // the write's lease expired or was released; acquire it again
+  'stale_fence', // the write's fencing token is older than the target's last write or the current lease
   'internal',
 ] as const;
 
