@@ -77,3 +77,36 @@ test('rooms per user and members per room count memberships in state member only
   await collections.memberships.deleteOne({ _id: membershipId('r1', 'dee') });
   await limits.beforeJoin('r1', 'eve');
 });
+
+test('a kept count far from the limit answers without counting; near the limit or old, memberships are counted and the count kept', async () => {
+  let now = 1_000_000;
+  const limits = new RoomLimits(collections, { roomsCreatedPerHour: 100, roomsPerUser: 1_000, membersPerRoom: 1_000 }, () => now);
+  const kept = (key: string) => collections.membershipCounts.findOne({ _id: key });
+  const setKept = (key: string, n: number, countedAt = now) => collections.membershipCounts.updateOne({ _id: key }, { $set: { n, countedAt } }, { upsert: true });
+  for (let i = 0; i < 3; i++) {
+    await collections.memberships.insertOne({ _id: membershipId('wide', `m${i}`), room: 'wide', user: `m${i}`, state: 'member', role: 'member', joinedAt: new Date(), readFrom: 0, fence: 0 });
+  }
+
+  await limits.beforeJoin('wide', 'zed');
+  assert.deepEqual([await kept('room/wide'), await kept('user/zed')], [null, null], 'none kept, far from the limit: 0, nothing counted');
+  await limits.joined('wide', 'zed');
+  assert.deepEqual([(await kept('room/wide'))?.n, (await kept('user/zed'))?.n], [1, 1], 'a join starts or raises both');
+  await limits.joined('wide', 'yan');
+  assert.equal((await kept('room/wide'))?.n, 2);
+  // Ten minutes after it was started, the count is taken exactly (3 memberships were there before).
+  now += 10 * 60_000;
+  await limits.beforeJoin('wide', 'xia');
+  assert.equal((await kept('room/wide'))?.n, 3, 'an old kept count is counted exactly');
+
+  // An estimate far from the limit is believed as it is.
+  await setKept('room/wide', 500);
+  await limits.beforeJoin('wide', 'yan');
+  assert.equal((await kept('room/wide'))?.n, 500, 'far from the limit: not recounted');
+  // Within 100 of the limit it is counted again (here it erred high, as after leaves).
+  await setKept('room/wide', 950);
+  await limits.beforeJoin('wide', 'yan');
+  assert.equal((await kept('room/wide'))?.n, 3, 'near the limit: counted exactly');
+  // A full room is refused from the exact count.
+  const tight = new RoomLimits(collections, { roomsCreatedPerHour: 100, roomsPerUser: 1_000, membersPerRoom: 3 }, () => now);
+  assert.deepEqual((await refusal(tight.beforeJoin('wide', 'yan'))).details, { limit: 'membersPerRoom' });
+});

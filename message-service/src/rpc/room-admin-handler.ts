@@ -43,7 +43,7 @@ export class RoomAdminHandler {
     private readonly leases: EditLeases,
     private readonly nc: NatsConnection,
     private readonly headOf: (room: string) => Promise<number>,
-    private readonly limits: Pick<RoomLimits, 'beforeJoin'>,
+    private readonly limits: Pick<RoomLimits, 'beforeJoin' | 'joined'>,
   ) {
     this.store = new MemberStore(collections);
   }
@@ -98,7 +98,10 @@ export class RoomAdminHandler {
       if (await this.store.compareAndSet(room, user, target.doc, { ...change, ...(target.doc === null && { fence }) }, target.doc === null ? undefined : fence)) {
         if (op === 'remove' && target.standing.state === 'member') this.announce(room, user, 'removed');
         else if (op === 'ban') this.announce(room, user, 'banned');
-        else if (becomesMember) this.announce(room, user, 'joined');
+        else if (becomesMember) {
+          await this.limits.joined(room, user);
+          this.announce(room, user, 'joined');
+        }
         else if (op === 'promote' || op === 'demote') this.announce(room, user, 'role');
         return { room, user, state: next.state, ...(next.state === 'member' && { role: next.role }) };
       }

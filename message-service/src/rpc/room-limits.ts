@@ -1,5 +1,6 @@
+import type { Filter } from 'mongodb';
 import { limitNames } from '@chorus/shared/protocol/limit-names';
-import type { Collections } from '../storage/collections.js';
+import type { Collections, MembershipDoc } from '../storage/collections.js';
 import { RpcError } from './rpc-error.js';
 
 export interface RoomLimitSettings {
@@ -18,12 +19,23 @@ export const defaultRoomLimits: RoomLimitSettings = {
 };
 
 const hourMs = 3_600_000;
+/** Within this many of a limit, memberships are counted exactly. */
+const exactWithin = 100;
+/** An estimate older than this is counted again. */
+const estimateMaxAgeMs = 10 * 60_000;
 
 /**
  * Quotas on rooms and memberships, checked against MongoDB (the data they limit) before a create,
- * a join or an admin's add writes. Only memberships in state `member` count (not invites, bans). Counts are capped at the limit, so a check reads at most `limit` index entries.
- * Check and write are not one transaction: requests of one user racing each other may overshoot a
- * limit by the number in flight, never more.
+ * a join or an admin's add writes. Only memberships in state `member` count (not invites, bans).
+ *
+ * Counting memberships is a collection scan on FerretDB, so a join reads a kept count by _id
+ * (`membership_counts`, raised by every join and add) and counts exactly only when that count is
+ * within 100 of the limit or older than 10 minutes. No kept count reads as 0 (a room or user nobody
+ * joined since counts are kept); the first join starts one, counted exactly 10 minutes later. A
+ * leave does not lower it, so it errs high until the next exact count; it errs low by memberships
+ * from before counts were kept (for at most those 10 minutes) and by increments lost to a crash
+ * between the two writes. Check and write are not one transaction: joins racing each other near
+ * a limit may overshoot it by the number in flight.
  */
 export class RoomLimits {
   constructor(
@@ -52,20 +64,40 @@ export class RoomLimits {
   /** For a user about to become a member (a join, an admin's add); a member joining again is not checked. */
   async beforeJoin(room: string, user: string): Promise<void> {
     const max = this.settings.membersPerRoom;
-    // Both counts at once: a join waits for one round trip, not two.
-    const [, members] = await Promise.all([
-      this.requireRoomSlot(user),
-      this.collections.memberships.countDocuments({ room, state: 'member' }, { limit: max }),
-    ]);
+    const [, members] = await Promise.all([this.requireRoomSlot(user), this.count(`room/${room}`, { room, state: 'member' }, max)]);
     if (members >= max) {
       throw new RpcError('limit_exceeded', `room ${room} has ${max} members, its limit`, { limit: limitNames.membersPerRoom });
     }
   }
 
+  /** A user became a member of a room: the kept counts go up (best effort, they are estimates). */
+  async joined(room: string, user: string): Promise<void> {
+    // One update per key by _id equality: the only query FerretDB does not answer with a scan. A
+    // count kept from now on is counted exactly once it is 10 minutes old.
+    const countedAt = this.clock();
+    const raise = (key: string) =>
+      this.collections.membershipCounts.updateOne({ _id: key }, { $inc: { n: 1 }, $setOnInsert: { countedAt } }, { upsert: true }).catch(() => {});
+    await Promise.all([raise(`room/${room}`), raise(`user/${user}`)]);
+  }
+
   private async requireRoomSlot(user: string): Promise<void> {
     const max = this.settings.roomsPerUser;
-    if ((await this.collections.memberships.countDocuments({ user, state: 'member' }, { limit: max })) >= max) {
+    if ((await this.count(`user/${user}`, { user, state: 'member' }, max)) >= max) {
       throw new RpcError('limit_exceeded', `${user} is a member of ${max} rooms, the limit; leave one first`, { limit: limitNames.roomsPerUser });
     }
+  }
+
+  /**
+   * The kept count when it is fresh and far from `max` (none kept: 0, a room or user nobody joined
+   * yet); otherwise an exact count (capped at max), which is kept.
+   */
+  private async count(key: string, filter: Filter<MembershipDoc>, max: number): Promise<number> {
+    const now = this.clock();
+    const kept = await this.collections.membershipCounts.findOne({ _id: key });
+    const estimate = kept?.n ?? 0;
+    if (estimate + exactWithin < max && (!kept || now - kept.countedAt < estimateMaxAgeMs)) return estimate;
+    const exact = await this.collections.memberships.countDocuments(filter, { limit: max });
+    await this.collections.membershipCounts.updateOne({ _id: key }, { $set: { n: exact, countedAt: now } }, { upsert: true }).catch(() => {});
+    return exact;
   }
 }

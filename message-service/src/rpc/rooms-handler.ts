@@ -30,7 +30,7 @@ export class RoomsHandler {
     private readonly nc: NatsConnection,
     private readonly stream: RoomStream,
     private readonly gate: QueryGate,
-    private readonly limits: Pick<RoomLimits, 'beforeCreate' | 'beforeJoin'>,
+    private readonly limits: Pick<RoomLimits, 'beforeCreate' | 'beforeJoin' | 'joined'>,
   ) {
     this.store = new MemberStore(collections);
   }
@@ -76,6 +76,7 @@ export class RoomsHandler {
       { $set: { room, user, state: 'member', role: 'member', joinedAt: new Date(), readFrom: 0, fence: 0 } },
       { upsert: true },
     );
+    await this.limits.joined(room, user);
     this.announce(room, { user, change: 'joined' });
     return { room, head: 0, created: true }; // a new room has no messages
   }
@@ -91,6 +92,7 @@ export class RoomsHandler {
       await this.limits.beforeJoin(room, user);
       const readFrom = readFromAtJoin(settingsOf(roomDoc).history, head);
       if (await this.store.compareAndSet(room, user, doc, { state: 'member', role: 'member', joinedAt: new Date(), readFrom })) {
+        await this.limits.joined(room, user);
         this.announce(room, { user, change: 'joined' });
         return { room, head, created: false, readFrom };
       }

@@ -76,11 +76,24 @@ export interface EditLeaseDoc {
   expiresAt: number;
 }
 
+/**
+ * A count of memberships kept beside them so a quota check reads one document by _id instead of
+ * counting (`room/<room>`: members of a room, `user/<user>`: rooms of a user). Only an estimate:
+ * rpc/room-limits.ts counts exactly near a limit and when the estimate is old.
+ */
+export interface MembershipCountDoc {
+  _id: string;
+  n: number;
+  /** When n was last counted exactly (ms since epoch). */
+  countedAt: number;
+}
+
 export interface Collections {
   messages: Collection<MessageDoc>;
   rooms: Collection<RoomDoc>;
   memberships: Collection<MembershipDoc>;
   leases: Collection<EditLeaseDoc>;
+  membershipCounts: Collection<MembershipCountDoc>;
 }
 
 export function collectionsOf(db: Db): Collections {
@@ -89,6 +102,7 @@ export function collectionsOf(db: Db): Collections {
     rooms: db.collection<RoomDoc>('rooms'),
     memberships: db.collection<MembershipDoc>('memberships'),
     leases: db.collection<EditLeaseDoc>('edit_leases'),
+    membershipCounts: db.collection<MembershipCountDoc>('membership_counts'),
   };
 }
 
