@@ -64,6 +64,12 @@ export const presenceFrame = z.strictObject({
 
 export const roomsFrame = z.strictObject({ type: z.literal('rooms'), rid: requestId });
 export const pingFrame = z.strictObject({ type: z.literal('ping'), rid: requestId });
+/** A new token for the same user before the current one expires; the socket then lives until its exp. */
+export const refreshFrame = z.strictObject({
+  type: z.literal('refresh'),
+  rid: requestId,
+  token: z.string().min(1).max(protocolLimits.maxTokenChars),
+});
 
 export const clientFrameSchemas = {
   send: sendFrame,
@@ -74,6 +80,7 @@ export const clientFrameSchemas = {
   presence: presenceFrame,
   rooms: roomsFrame,
   ping: pingFrame,
+  refresh: refreshFrame,
 } as const;
 
 export type ClientFrameType = keyof typeof clientFrameSchemas;
@@ -85,6 +92,7 @@ export type HistoryFrame = z.infer<typeof historyFrame>;
 export type PresenceFrame = z.infer<typeof presenceFrame>;
 export type RoomsFrame = z.infer<typeof roomsFrame>;
 export type PingFrame = z.infer<typeof pingFrame>;
+export type RefreshFrame = z.infer<typeof refreshFrame>;
 export type ClientFrame =
   | SendFrame
   | CreateFrame
@@ -93,4 +101,5 @@ export type ClientFrame =
   | HistoryFrame
   | PresenceFrame
   | RoomsFrame
-  | PingFrame;
+  | PingFrame
+  | RefreshFrame;

@@ -10,6 +10,7 @@ export const errorCodes = [
   'room_exists',
   'unavailable', // a backend (queue, database) did not answer in time; safe to retry
   'catchup_failed', // a room's missed messages could not be read; join again with `after`
+  'invalid_token', // a refresh token that is invalid, expired, revoked or for another user
   'internal',
 ] as const;
 
