@@ -50,7 +50,7 @@ function startService(): Promise<MessageService> {
     mongoDb: 'rpc',
     logger: capturedLogger().log,
     statsIntervalMs: 0,
-    healthPort: 0,
+    metricsPort: 0,
     stream: { ackWaitMs },
   });
 }
@@ -451,8 +451,8 @@ test(
 );
 
 test('the health server answers /healthz and /readyz', async () => {
-  // healthPort 0 means off: nothing bound.
-  assert.equal(service.healthPort, undefined);
+  // metricsPort 0 means off: nothing bound.
+  assert.equal(service.metricsPort, undefined);
   const withHealth = await startMessageService({
     natsUrl: backends.nats.url,
     mongoUri: backends.mongo.uri,
@@ -460,10 +460,10 @@ test('the health server answers /healthz and /readyz', async () => {
     logger: capturedLogger().log,
     statsIntervalMs: 0,
     stream: { ackWaitMs },
-    healthPort: await freePort(),
+    metricsPort: await freePort(),
   });
   try {
-    const port = withHealth.healthPort!;
+    const port = withHealth.metricsPort!;
     assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
     assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
     assert.equal((await fetch(`http://127.0.0.1:${port}/nope`)).status, 404);
