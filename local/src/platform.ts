@@ -33,6 +33,12 @@ export interface PlatformOptions {
   persistRedis?: boolean;
   /** The writer's ack_wait in ms (default 30 s); tests shorten it so a crashed writer's batch comes back soon. */
   ackWaitMs?: number;
+  /**
+   * dev (the default here): the gateways' name-only login is on. jwt: it is off, and the gateways
+   * accept HS256 tokens signed with `tokenSecret` (iss `chorus`, aud `chorus`), as an
+   * application backend would issue them.
+   */
+  authMode?: 'dev' | 'jwt';
   /** Extra environment for the service processes (e.g. OTEL_*). */
   serviceEnv?: NodeJS.ProcessEnv;
   logger?: Logger;
@@ -45,10 +51,15 @@ export interface PlatformProcess {
 
 export interface Platform {
   gatewayUrls: string[];
+  /** Each gateway's internal port (/metrics, health, POST /admin/revoke), same order. */
+  gatewayMetricsUrls: string[];
   natsUrl: string;
   redisUrl: string;
   mongoUri: string;
+  /** The gateways' HS256 key (dev: they sign with it; jwt: they verify with it). */
   tokenSecret: string;
+  /** Bearer secret of POST /admin/revoke on the gateways' internal ports. */
+  adminToken: string;
   /** Every process the platform started (servers and services), for CPU accounting. */
   processes(): PlatformProcess[];
   /** Kills a service process by name (e.g. `message-service-1`) with SIGKILL, as a crash would. */
@@ -113,12 +124,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const kv = await ensureSettingsBucket(nc);
     if (options.batching !== 'auto') await putBatching(kv, options.batching ?? defaultBatchSettings);
 
-    const tokenSecret = process.env.CHORUS_TOKEN_SECRET ?? readOrCreateSecret(options.dataDir);
+    const tokenSecret = process.env.AUTH_HS256_SECRET ?? readOrCreateSecret(options.dataDir, 'token-secret');
+    const adminToken = process.env.ADMIN_TOKEN ?? readOrCreateSecret(options.dataDir, 'admin-token');
     const baseEnv = { ...process.env, ...options.serviceEnv, NATS_URL: nats.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
 
     const workers = await Promise.all(
       Array.from({ length: options.messageServices ?? 2 }, async (_, i) => {
-        const healthPort = await freePort();
+        const metricsPort = await freePort();
         return new ManagedProcess({
           name: `message-service-${i + 1}`,
           command: process.execPath,
@@ -127,25 +139,42 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
             ...baseEnv,
             MONGODB_URI: mongo.uri,
             MONGODB_DB: 'chorus',
-            HEALTH_PORT: String(healthPort),
+            METRICS_PORT: String(metricsPort),
             SERVICE_INSTANCE: String(i + 1),
             ...(options.ackWaitMs !== undefined && { ACK_WAIT_MS: String(options.ackWaitMs) }),
           },
           logFile: join(logDir, `message-service-${i + 1}.log`),
-          ready: httpReady(healthPort, '/readyz'),
+          ready: httpReady(metricsPort, '/readyz'),
         });
       }),
     );
     const gatewayPorts = await Promise.all(
       Array.from({ length: options.gateways ?? 2 }, (_, i) => (options.gatewayPort ? options.gatewayPort + i : freePort())),
     );
+    const gatewayMetricsPorts = await Promise.all(gatewayPorts.map(() => freePort()));
+    // Every gateway's page may open sockets on every gateway (the page on :8080 may be pointed at :8081).
+    const ownOrigins = gatewayPorts.flatMap((port) => [`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
+    const authEnv =
+      (options.authMode ?? 'dev') === 'dev'
+        ? { AUTH_MODE: 'dev' }
+        : { AUTH_MODE: 'jwt', AUTH_ISSUER: 'chorus', AUTH_AUDIENCE: 'chorus' };
     const gateways = gatewayPorts.map(
       (port, i) =>
         new ManagedProcess({
           name: `gateway-${i + 1}`,
           command: process.execPath,
           args: [gatewayMain],
-          env: { ...baseEnv, PORT: String(port), REDIS_URL: redis.url, CHORUS_TOKEN_SECRET: tokenSecret, GATEWAY_ID: `gateway-${i + 1}` },
+          env: {
+            ...baseEnv,
+            ...authEnv,
+            AUTH_HS256_SECRET: tokenSecret,
+            ALLOWED_ORIGINS: options.serviceEnv?.ALLOWED_ORIGINS ?? process.env.ALLOWED_ORIGINS ?? ownOrigins.join(','),
+            ADMIN_TOKEN: adminToken,
+            PORT: String(port),
+            METRICS_PORT: String(gatewayMetricsPorts[i]),
+            REDIS_URL: redis.url,
+            GATEWAY_ID: `gateway-${i + 1}`,
+          },
           logFile: join(logDir, `gateway-${i + 1}.log`),
           ready: httpReady(port, '/readyz'),
         }),
@@ -159,10 +188,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
     return {
       gatewayUrls: gatewayPorts.map((port) => `http://127.0.0.1:${port}`),
+      gatewayMetricsUrls: gatewayMetricsPorts.map((port) => `http://127.0.0.1:${port}`),
       natsUrl: nats.url,
       redisUrl: redis.url,
       mongoUri: mongo.uri,
       tokenSecret,
+      adminToken,
       processes: () =>
         [startedNats.process, redis.process, (mongo as RunningMongo).process, ...services]
           .filter((p): p is ManagedProcess => p !== undefined)
@@ -190,9 +221,9 @@ async function putBatching(kv: KV, settings: BatchSettings): Promise<void> {
   await kv.put(batchingKey, JSON.stringify(valid));
 }
 
-/** The token secret stays in the data dir, so sessions survive a restart of the platform. */
-function readOrCreateSecret(dataDir: string): string {
-  const path = join(dataDir, 'token-secret');
+/** Secrets stay in the data dir, so sessions survive a restart of the platform. */
+function readOrCreateSecret(dataDir: string, name: string): string {
+  const path = join(dataDir, name);
   if (existsSync(path)) return readFileSync(path, 'utf8').trim();
   const secret = randomBytes(32).toString('base64url');
   writeFileSync(path, secret, { mode: 0o600 });
