@@ -16,7 +16,7 @@ const BEARER_PREFIX = 'chorus.bearer.';
 /** Close codes of shared/src/protocol/close-codes.ts. */
 const CLOSE_TOKEN_EXPIRED = 4001;
 const CLOSE_TOKEN_REVOKED = 4002;
-/** Refresh this long before the token expires (or at 3/4 of a shorter remaining life). */
+/** Refresh this long before the token expires; a token with under 4 minutes left, at 3/4 of its remaining life. */
 const REFRESH_LEAD_MS = 60_000;
 
 /**
@@ -113,7 +113,7 @@ export class Connection {
   scheduleRefresh(expiresAt) {
     clearTimeout(this.refreshTimer);
     const remaining = expiresAt - Date.now();
-    const delay = Math.max(0, Math.min(remaining - REFRESH_LEAD_MS, remaining * 0.75));
+    const delay = Math.max(0, remaining > 4 * REFRESH_LEAD_MS ? remaining - REFRESH_LEAD_MS : remaining * 0.75);
     this.refreshTimer = setTimeout(async () => {
       const token = await this.hooks.renewToken();
       if (token) this.request({ type: 'refresh', token });

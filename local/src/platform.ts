@@ -152,8 +152,6 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       Array.from({ length: options.gateways ?? 2 }, (_, i) => (options.gatewayPort ? options.gatewayPort + i : freePort())),
     );
     const gatewayMetricsPorts = await Promise.all(gatewayPorts.map(() => freePort()));
-    // Every gateway's page may open sockets on every gateway (the page on :8080 may be pointed at :8081).
-    const ownOrigins = gatewayPorts.flatMap((port) => [`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
     const authEnv =
       (options.authMode ?? 'dev') === 'dev'
         ? { AUTH_MODE: 'dev' }
@@ -168,7 +166,6 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
             ...baseEnv,
             ...authEnv,
             AUTH_HS256_SECRET: tokenSecret,
-            ALLOWED_ORIGINS: options.serviceEnv?.ALLOWED_ORIGINS ?? process.env.ALLOWED_ORIGINS ?? ownOrigins.join(','),
             ADMIN_TOKEN: adminToken,
             PORT: String(port),
             METRICS_PORT: String(gatewayMetricsPorts[i]),
