@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything `npm start` and `npm test` need on a fresh Debian machine, once.
-# Usage: scripts/bootstrap.sh [npm] [apt] [nats] [ferretdb] [kube] [helm] [browser] [centrifugo]
-# No argument = all but the opt-in parts (centrifugo: only the bench's peer row needs it).
+# Usage: scripts/bootstrap.sh [npm] [apt] [nats] [ferretdb] [kube] [helm] [browser] [centrifugo] [nginx]
+# No argument = all but the opt-in parts (centrifugo, nginx: only bench rows need them).
 # Builds are cached in $CHORUS_CACHE_DIR (default ~/.cache/chorus) keyed by version.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -33,6 +33,12 @@ if has apt; then
   if command -v systemctl >/dev/null 2>&1; then systemctl disable --now redis-server >/dev/null 2>&1 || true; fi
 fi
 if has browser; then apt_install chromium; fi
+# Opt-in: the bench's nginx-in-front row. The package starts a system nginx on port 80; stop it.
+if named nginx; then
+  apt_install nginx
+  if command -v systemctl >/dev/null 2>&1; then systemctl disable --now nginx >/dev/null 2>&1 || true; fi
+  if [ -f /run/nginx.pid ]; then kill "$(cat /run/nginx.pid)" 2>/dev/null || true; fi
+fi
 
 go_build() { # name version module package
   # Built inside a throwaway module that requires the target: `go install pkg@version` fails for

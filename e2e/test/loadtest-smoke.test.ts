@@ -63,6 +63,7 @@ test('new-year burst of 300 users over two gateways: zero loss, no duplicates, i
   const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as LoadReport;
   assert.equal(report.connections.established, 300);
   assert.deepEqual(report.gateways, platform!.gatewayUrls);
+  assert.deepEqual(report.connections.byGateway, { 'gateway-1': 150, 'gateway-2': 150 }, 'users spread evenly over the gateways given');
   assert.ok(report.messages.sent >= 270, `the burst sent ${report.messages.sent}`);
   assert.equal(report.messages.acked, report.messages.sent);
   assert.equal(report.messages.errors, 0, JSON.stringify(report.messages.errorsByCode));

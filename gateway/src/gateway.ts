@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { hostname } from 'node:os';
@@ -43,6 +44,11 @@ export interface GatewayConfig {
   allowedOrigins?: readonly string[];
   port: number;
   host?: string;
+  /**
+   * A port every gateway of this machine also listens on, when they run as workers of one cluster
+   * primary (`npm start`): the primary hands each connection on it to the next gateway in turn.
+   */
+  sharedPort?: number;
   /** Internal port of /metrics, health and admin (0 = a free port); never behind the public Service. */
   metricsPort: number;
   metricsHost?: string;
@@ -199,7 +205,17 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     server.close();
     throw error;
   });
-  log.info({ port, metricsPort, gatewayId, auth: config.auth.mode }, 'gateway listening');
+  let shared: TcpServer | undefined;
+  if (config.sharedPort !== undefined) {
+    // The shared port's connections are served exactly as the gateway's own.
+    const front = createTcpServer((socket) => server.emit('connection', socket));
+    shared = front;
+    await new Promise<void>((resolve, reject) => {
+      front.once('error', reject);
+      front.listen(config.sharedPort, config.host ?? '127.0.0.1', () => resolve());
+    });
+  }
+  log.info({ port, metricsPort, gatewayId, auth: config.auth.mode, ...(config.sharedPort !== undefined && { sharedPort: config.sharedPort }) }, 'gateway listening');
 
   return {
     port,
@@ -208,6 +224,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     connections: () => sockets.size,
     async close() {
       clearInterval(keepAlive);
+      shared?.close();
       server.close();
       internalServer.close();
       internalServer.closeAllConnections();
@@ -234,10 +251,11 @@ function reject(socket: Duplex, status: number, body: unknown): void {
   );
 }
 
+/** exclusive: a cluster worker binds its own ports itself; the primary only holds the shared one. */
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, exclusive: true }, () => {
       const address = server.address();
       resolve(typeof address === 'object' && address ? address.port : port);
     });

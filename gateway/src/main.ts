@@ -13,6 +13,8 @@ const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const envSchema = z
   .object({
     PORT: envFields.port(8080),
+    /** Also listen here, shared with the other gateways of a cluster primary (npm start's one address). */
+    SHARED_PORT: z.coerce.number().int().min(1).max(65535).optional(),
     /** 0.0.0.0 in a pod; loopback by default so a local run is never reachable from outside. */
     HOST: envFields.host,
     /** /metrics, health and admin; a port of its own so the public Service never exposes them. */
@@ -122,6 +124,7 @@ async function main(): Promise<void> {
     logger: log,
     ...(env.ADMIN_TOKEN && { adminToken: env.ADMIN_TOKEN }),
     ...(env.GATEWAY_ID && { gatewayId: env.GATEWAY_ID }),
+    ...(env.SHARED_PORT && { sharedPort: env.SHARED_PORT }),
     ...(env.MAX_FRAME_BYTES && { maxFrameBytes: env.MAX_FRAME_BYTES }),
     ...(env.PING_INTERVAL_MS && { pingIntervalMs: env.PING_INTERVAL_MS }),
   });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseRows } from '../src/bench/bench-rows.js';
-import { formatBenchTable, formatCpuProfile, formatPeerTable } from '../src/bench/bench-table.js';
+import { formatBenchTable, formatCpuProfile, formatOneAddressTable, formatPeerTable } from '../src/bench/bench-table.js';
 import { cpuByKind, cpuShares } from '../src/bench/cpu-profile.js';
 import { platformProcessKind } from '../src/bench/platform-process-kind.js';
 import { SenderOrder } from '../src/bench/peers/sender-order.js';
@@ -100,6 +100,15 @@ test('peer table: Chorus (c) divided by each peer', () => {
   assert.equal(formatPeerTable([c]), '', 'no peer row: no ratios');
 });
 
+test('one-address table: rows (g) and (h) divided by row (c), only when both ran', () => {
+  const c = { ...row('c', '(c) autopilot', 20000), cpuMsPer1000: 60 };
+  const g = { ...row('g', '(g) one address', 19000), cpuMsPer1000: 63 };
+  const lines = formatOneAddressTable([c, g]).split('\n');
+  assert.equal(lines[2], '| (g) one address ÷ (c) | 0.95x | 1.05x | 1.00x / 1.00x | 1.00x / 1.00x |');
+  assert.equal(formatOneAddressTable([c]), '');
+  assert.deepEqual(parseRows('one-address,chorus,nginx'), ['g', 'c', 'h']);
+});
+
 test('CPU profile: shares per process kind at 50% of saturation, largest first', () => {
   const lines = formatCpuProfile([row('c', '(c) autopilot', 4000)]).split('\n');
   assert.equal(lines[4], '| (c) autopilot | 100 → 2,000 | 1.00 | 1000 | gateway 50%, NATS 25%, redis 25% | 250 |');
@@ -125,7 +134,7 @@ test('CPU profile: shares per process kind at 50% of saturation, largest first',
 test('rows: keys and aliases, in the given order, unknown ones refused', () => {
   assert.deepEqual(parseRows('chorus,centrifugo,socketio'), ['c', 'e', 'f']);
   assert.deepEqual(parseRows('d, a,a'), ['d', 'a']);
-  assert.throws(() => parseRows('c,nginx'), /"nginx" is not a row/);
+  assert.throws(() => parseRows('c,haproxy'), /"haproxy" is not a row/);
   assert.throws(() => parseRows(' , '), /no rows/);
 });
 

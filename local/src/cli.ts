@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { batchingLimits, defaultBatchSettings } from '@chorus/shared/batching/batch-settings';
@@ -14,11 +15,16 @@ function integer(min: number, max: number) {
   };
 }
 
+/** `auto` = one gateway per core (the original design's one process per core behind one port). */
+function gatewayCount(value: string): number {
+  return value === 'auto' ? Math.min(availableParallelism(), 16) : integer(1, 16)(value);
+}
+
 const program = new Command('npm start --')
   .description('Runs the whole Chorus platform on this machine, on 127.0.0.1 only')
-  .addOption(new Option('--gateways <n>', 'gateway processes').argParser(integer(1, 16)).env('CHORUS_GATEWAYS').default(2))
+  .addOption(new Option('--gateways <n>', "gateway processes, or 'auto': one per core").argParser(gatewayCount).env('CHORUS_GATEWAYS').default(gatewayCount('auto'), 'auto'))
   .addOption(new Option('--message-services <n>', 'message-service processes').argParser(integer(1, 16)).env('CHORUS_MESSAGE_SERVICES').default(2))
-  .addOption(new Option('--port <port>', 'port of the first gateway (the others take the next ports)').argParser(integer(1, 65535)).env('CHORUS_PORT').default(8080))
+  .addOption(new Option('--port <port>', "the platform's one address; every gateway serves on it, and gateway n also on port + n (for debugging)").argParser(integer(1, 65535 - 16)).env('CHORUS_PORT').default(8080))
   .addOption(new Option('--nats-port <port>', 'nats-server port (default: a free port)').argParser(integer(1, 65535)).env('CHORUS_NATS_PORT'))
   .addOption(new Option('--redis-port <port>', 'redis-server port (default: a free port)').argParser(integer(1, 65535)).env('CHORUS_REDIS_PORT'))
   .addOption(new Option('--mongo-port <port>', 'FerretDB port (default: a free port; ignored with MONGODB_URI)').argParser(integer(1, 65535)).env('CHORUS_MONGO_PORT'))
@@ -50,12 +56,14 @@ const platform = await startPlatform({
   dataDir: resolve(options.dataDir),
   gateways: options.gateways,
   messageServices: options.messageServices,
-  gatewayPort: options.port,
+  sharedPort: options.port,
+  gatewayPort: options.port + 1,
   ...(options.natsPort && { natsPort: options.natsPort }),
   ...(options.redisPort && { redisPort: options.redisPort }),
   ...(options.mongoPort && { mongoPort: options.mongoPort }),
   persistRedis: true,
   authMode: options.auth,
+  supervise: true,
   batching: options.batching === 'auto' ? 'auto' : { batchSize: options.batchSize, flushIntervalMs: options.flushInterval },
   logger: log,
 }).catch((error: unknown) => {
@@ -63,8 +71,8 @@ const platform = await startPlatform({
   process.exit(1);
 });
 
-console.log(`\nChorus is running. Open the chat: ${platform.gatewayUrls[0]}/`);
-for (const url of platform.gatewayUrls.slice(1)) console.log(`  another gateway: ${url}/`);
+console.log(`\nChorus is running. Open the chat: ${platform.url}/`);
+console.log(`  ${platform.gatewayUrls.length} gateways share that port; each also on its own, for debugging: ${platform.gatewayUrls.join('  ')}`);
 console.log(
   options.auth === 'dev'
     ? '  identity: DEV MODE, anyone can log in as any name (no password); --auth jwt turns that off'

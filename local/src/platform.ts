@@ -12,9 +12,11 @@ import { startAutopilotLoop } from './autopilot-loop.js';
 import { repoRoot } from './servers/binaries.js';
 import { startMongo, type RunningMongo } from './servers/ferretdb.js';
 import { freePort } from './servers/free-port.js';
+import { forkGatewayWorker } from './servers/gateway-worker.js';
 import { httpReady, ManagedProcess } from './servers/managed-process.js';
 import { startNats, type RunningNats } from './servers/nats.js';
 import { startRedis } from './servers/redis.js';
+import { defaultRestartPolicy, Supervisor, type RestartPolicy } from './servers/supervisor.js';
 
 export interface PlatformOptions {
   /** Everything persistent (JetStream, Redis AOF, SQLite, logs) lives here. */
@@ -23,6 +25,11 @@ export interface PlatformOptions {
   messageServices?: number;
   /** Port of the first gateway; the others take the next ones. 0 or absent: free ports. */
   gatewayPort?: number;
+  /**
+   * One port for every gateway (0: a free one): the gateways run as cluster workers of this
+   * process, which hands each connection on that port to the next gateway (npm start).
+   */
+  sharedPort?: number;
   /** Ports of the servers; 0 or absent: free ports. */
   natsPort?: number;
   redisPort?: number;
@@ -39,6 +46,8 @@ export interface PlatformOptions {
    * application backend would issue them.
    */
   authMode?: 'dev' | 'jwt';
+  /** Restart every process that crashes, with backoff (npm start); tests that inject faults leave it off. */
+  supervise?: boolean | RestartPolicy;
   /** Extra environment for the service processes (e.g. OTEL_*). */
   serviceEnv?: NodeJS.ProcessEnv;
   logger?: Logger;
@@ -50,6 +59,9 @@ export interface PlatformProcess {
 }
 
 export interface Platform {
+  /** The platform's one address: the shared port, or the first gateway without one. */
+  url: string;
+  /** Each gateway's own address. */
   gatewayUrls: string[];
   /** Each gateway's internal port (/metrics, health, POST /admin/revoke), same order. */
   gatewayMetricsUrls: string[];
@@ -96,8 +108,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   let nats: RunningNats | undefined;
   let nc: NatsConnection | undefined;
   let autopilot: { stop(): void } | undefined;
+  const supervisor = options.supervise ? new Supervisor(log, options.supervise === true ? defaultRestartPolicy : options.supervise) : undefined;
 
   const stop = async () => {
+    supervisor?.stop();
     autopilot?.stop();
     await nc?.close().catch(() => {});
     for (const fn of stops.reverse()) await fn().catch((error: unknown) => log.warn({ err: error }, 'stop failed'));
@@ -151,6 +165,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const gatewayPorts = await Promise.all(
       Array.from({ length: options.gateways ?? 2 }, (_, i) => (options.gatewayPort ? options.gatewayPort + i : freePort())),
     );
+    const sharedPort = options.sharedPort === 0 ? await freePort() : options.sharedPort;
     const gatewayMetricsPorts = await Promise.all(gatewayPorts.map(() => freePort()));
     const authEnv =
       (options.authMode ?? 'dev') === 'dev'
@@ -162,12 +177,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           name: `gateway-${i + 1}`,
           command: process.execPath,
           args: [gatewayMain],
+          ...(sharedPort !== undefined && { spawn: (env) => forkGatewayWorker(gatewayMain, env) }),
           env: {
             ...baseEnv,
             ...authEnv,
             AUTH_HS256_SECRET: tokenSecret,
             ADMIN_TOKEN: adminToken,
             PORT: String(port),
+            ...(sharedPort !== undefined && { SHARED_PORT: String(sharedPort) }),
             METRICS_PORT: String(gatewayMetricsPorts[i]),
             REDIS_URL: redis.url,
             GATEWAY_ID: `gateway-${i + 1}`,
@@ -181,10 +198,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       stops.push(() => service.stop(15_000));
     }
     await Promise.all([...workers, ...gateways].map((service) => service.start()));
+    if (supervisor) for (const child of [startedNats.process, redis.process, mongo.process, ...services]) if (child) supervisor.watch(child);
     if (options.batching === 'auto') autopilot = await startAutopilotLoop({ nc, kv, log });
 
+    const gatewayUrls = gatewayPorts.map((port) => `http://127.0.0.1:${port}`);
     return {
-      gatewayUrls: gatewayPorts.map((port) => `http://127.0.0.1:${port}`),
+      url: sharedPort !== undefined ? `http://127.0.0.1:${sharedPort}` : gatewayUrls[0]!,
+      gatewayUrls,
       gatewayMetricsUrls: gatewayMetricsPorts.map((port) => `http://127.0.0.1:${port}`),
       natsUrl: nats.url,
       redisUrl: redis.url,

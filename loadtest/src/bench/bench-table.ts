@@ -1,4 +1,4 @@
-import { chorusRow, peerRows } from './bench-rows.js';
+import { chorusRow, oneAddressRows, peerRows } from './bench-rows.js';
 import { cpuShares } from './cpu-profile.js';
 import type { RowResult, RunMeasure } from './run-row.js';
 
@@ -7,7 +7,7 @@ import type { RowResult, RunMeasure } from './run-row.js';
  * every row, Chorus against each peer, and where each row's CPU goes.
  */
 export function formatBenchTable(rows: readonly RowResult[]): string {
-  return [formatRowsTable(rows), formatPeerTable(rows), formatCpuProfile(rows)].filter((t) => t.length > 0).join('\n\n');
+  return [formatRowsTable(rows), formatPeerTable(rows), formatOneAddressTable(rows), formatCpuProfile(rows)].filter((t) => t.length > 0).join('\n\n');
 }
 
 export function formatRowsTable(rows: readonly RowResult[]): string {
@@ -56,6 +56,23 @@ export function formatPeerTable(rows: readonly RowResult[]): string {
       ratio(chorus.at50?.deliveryP99Ms, p.at50?.deliveryP99Ms),
     ],
   );
+  return [header, rule, ...lines.map((cells) => `| ${cells.join(' | ')} |`)].join('\n');
+}
+
+/** Each one-address row (g, h) divided by per-gateway ports (row c), measured in the same run. */
+export function formatOneAddressTable(rows: readonly RowResult[]): string {
+  const ports = rows.find((r) => r.key === chorusRow);
+  const fronts = rows.filter((r) => oneAddressRows.includes(r.key as never));
+  if (!ports || fronts.length === 0) return '';
+  const header = '| one address ÷ per-gateway ports | delivered msgs/s at saturation | CPU ms per 1,000 delivered | p50 / p99 at 25% | p50 / p99 at 50% |';
+  const rule = '|---|---:|---:|---:|---:|';
+  const lines = fronts.map((front) => [
+    `${front.label} ÷ ${ports.label.split(' ')[0]}`,
+    ratio(delivered(front), delivered(ports)),
+    ratio(front.cpuMsPer1000, ports.cpuMsPer1000),
+    `${ratio(front.at25?.deliveryP50Ms, ports.at25?.deliveryP50Ms)} / ${ratio(front.at25?.deliveryP99Ms, ports.at25?.deliveryP99Ms)}`,
+    `${ratio(front.at50?.deliveryP50Ms, ports.at50?.deliveryP50Ms)} / ${ratio(front.at50?.deliveryP99Ms, ports.at50?.deliveryP99Ms)}`,
+  ]);
   return [header, rule, ...lines.map((cells) => `| ${cells.join(' | ')} |`)].join('\n');
 }
 

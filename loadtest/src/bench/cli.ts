@@ -17,7 +17,7 @@ import { runRow, type RowResult } from './run-row.js';
  */
 const program = new Command('bench')
   .addOption(
-    new Option('--rows <list>', 'rows to run, comma-separated: a-f, or chorus (= c), bare (= d), centrifugo (= e), socketio (= f)').default(
+    new Option('--rows <list>', 'rows to run, comma-separated: a-h, or chorus (= c), bare (= d), centrifugo (= e), socketio (= f), one-address (= g), nginx (= h)').default(
       rowKeys.join(','),
     ),
   )

@@ -58,6 +58,8 @@ export class SimUser {
   readonly roomSlots: number[] = [];
   sendCounter = 0;
   closedByUs = false;
+  /** The gateway that served this socket, as its `welcome` frame named it. */
+  servedBy: string | undefined;
   private waiters: Map<string, Waiter> | undefined;
   private nextRid = 0;
   private welcome: ((ok: boolean) => void) | undefined;
@@ -141,6 +143,7 @@ export class SimUser {
   /** @internal called by the shared socket listener. */
   handleFrame(frame: ServerFrame, receivedAtMs: number): void {
     if (frame.type === 'welcome') {
+      this.servedBy = frame.gateway;
       this.welcome?.(true);
       return;
     }

@@ -30,6 +30,8 @@ export interface LoadReport {
     setupMs: LatencySummary;
     /** Sockets that closed during the run without the load tester asking. */
     droppedDuringRun: number;
+    /** Established sockets per gateway, as the servers' `welcome` frames named them. */
+    byGateway: Record<string, number>;
   };
   messages: {
     scheduled: number;

@@ -13,6 +13,7 @@ export function formatSummary(report: LoadReport): string {
     ['users / rooms', `${report.config.users} users in ${report.config.rooms} rooms (largest ${report.config.roomSizes[0]?.size ?? 0} members)`],
     ['phases (s)', `connect ${report.phasesSeconds.connect}, join ${report.phasesSeconds.join}, send ${report.phasesSeconds.send}, drain ${report.phasesSeconds.drain}`],
     ['connections', `${c.established}/${c.attempted} up, ${c.failed} failed${codes(c.failuresByCode)}, ${c.droppedDuringRun} dropped`],
+    ['served by', Object.entries(c.byGateway).map(([gateway, n]) => `${gateway} ${n}`).join(', ') || '-'],
     ['connect set-up', latency(c.setupMs)],
     ['messages', `${m.sent} sent of ${m.scheduled} scheduled, ${m.acked} acked, ${m.unanswered} unanswered, ${m.skipped} skipped`],
     ['errors', `${m.errors}${codes(m.errorsByCode)}`],

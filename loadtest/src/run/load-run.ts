@@ -391,6 +391,7 @@ export class LoadRun implements FrameSink {
         failuresByCode: this.connectFailures,
         setupMs: this.connectLatency.summary(),
         droppedDuringRun: metrics.dropped,
+        byGateway: countBy(this.users.flatMap((user) => (user.servedBy === undefined ? [] : [user.servedBy]))),
       },
       messages: {
         scheduled: spec.schedule.count,
@@ -436,4 +437,10 @@ function roundAll<T extends Record<string, number>>(values: T): T {
 /** Runs one load test and returns its report. */
 export function runLoad(config: RunConfig, progress?: ProgressReporter, hooks?: RunHooks): Promise<LoadReport> {
   return new LoadRun(config, progress, hooks).run();
+}
+
+function countBy(values: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values.sort()) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
 }

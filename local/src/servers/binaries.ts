@@ -43,6 +43,8 @@ export const binaries = {
   kubectl: () => cached('kubectl-helm', 'KUBECTL_LAYER_VERSION', 'kubectl'),
   /** Opt-in (`scripts/bootstrap.sh centrifugo`): only the bench's peer row runs it. */
   centrifugo: () => cached('centrifugo', 'CENTRIFUGO_VERSION'),
+  /** Opt-in (`scripts/bootstrap.sh nginx`): only the bench's nginx-in-front row runs it. */
+  nginx: () => onPath('nginx', ['/usr/sbin/nginx']),
   redisServer: () => onPath('redis-server', ['/usr/bin/redis-server', '/usr/local/bin/redis-server']),
   chromium: () => onPath('chromium', ['/usr/bin/chromium', '/usr/bin/chromium-browser']),
 };

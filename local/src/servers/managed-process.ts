@@ -9,12 +9,26 @@ export interface ManagedProcessOptions {
   command: string;
   args: string[];
   env?: NodeJS.ProcessEnv;
+  /**
+   * Starts the child some other way than spawn(command, args), e.g. as a cluster worker; it must
+   * pipe stdin, stdout and stderr as spawn does here.
+   */
+  spawn?: (env: NodeJS.ProcessEnv) => ChildProcess;
   cwd?: string;
   /** stdout and stderr go here (appended); otherwise they are discarded. */
   logFile?: string;
   /** Resolves when the process is ready to serve; rejects or times out otherwise. */
   ready: () => Promise<void>;
   readyTimeoutMs?: number;
+}
+
+/** How a process ended: `requested` when stop() asked for it, false for a crash or kill. */
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  requested: boolean;
+  /** How long it ran, from spawn to exit. */
+  ranMs: number;
 }
 
 /**
@@ -26,6 +40,8 @@ export class ManagedProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<number | null> | undefined;
   private tail: string[] = [];
+  private stopRequested = false;
+  private readonly exitListeners: ((exit: ProcessExit) => void)[] = [];
 
   constructor(private readonly options: ManagedProcessOptions) {
     this.name = options.name;
@@ -35,15 +51,24 @@ export class ManagedProcess {
     return this.child?.pid;
   }
 
+  /** Called on every exit of every run of this process (a supervisor restarts crashed ones). */
+  onExit(listener: (exit: ProcessExit) => void): void {
+    this.exitListeners.push(listener);
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   async start(): Promise<void> {
+    if (this.running) throw new Error(`${this.name} is already running`);
     const { command, args, env, cwd, logFile } = this.options;
+    this.stopRequested = false;
+    const spawnedAt = Date.now();
     // stdin is a pipe that stays open while we live: our own services exit when it closes
     // (CHORUS_EXIT_WITH_PARENT), so even a SIGKILLed parent leaves no orphans behind.
-    const child = spawn(command, args, {
-      env: { ...(env ?? process.env), CHORUS_EXIT_WITH_PARENT: '1' },
-      cwd,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const childEnv = { ...(env ?? process.env), CHORUS_EXIT_WITH_PARENT: '1' };
+    const child = this.options.spawn ? this.options.spawn(childEnv) : spawn(command, args, { env: childEnv, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     child.stdin?.on('error', () => {});
     running.add(child);
@@ -60,7 +85,13 @@ export class ManagedProcess {
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        resolve(code);
+        const exit = { code, signal, requested: this.stopRequested, ranMs: Date.now() - spawnedAt };
+        for (const listener of this.exitListeners) listener(exit);
+      }),
+    );
     const timeoutMs = this.options.readyTimeoutMs ?? 30_000;
     let timer: NodeJS.Timeout | undefined;
     const failure = new Promise<never>((_, reject) => {
@@ -117,6 +148,7 @@ export class ManagedProcess {
   async stop(graceMs = 5_000): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    this.stopRequested = true;
     child.kill('SIGTERM');
     const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await this.exited;

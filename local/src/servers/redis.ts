@@ -11,8 +11,8 @@ export interface RunningRedis {
 }
 
 /**
- * A real redis-server on 127.0.0.1. With `persist`, an append-only file in dataDir keeps room
- * sequence counters and membership caches across restarts of `npm start`; tests run without it.
+ * A real redis-server on 127.0.0.1. With `persist`, an append-only file in dataDir keeps its data
+ * (membership caches, presence) across restarts of `npm start`; tests run without it.
  */
 export async function startRedis(options: { dataDir: string; port?: number; persist?: boolean; logFile?: string }): Promise<RunningRedis> {
   const port = options.port ?? (await freePort());
