@@ -23,6 +23,7 @@ let redis: RunningRedis;
 let gatewayA: Gateway;
 let gatewayB: Gateway;
 let devGateway: Gateway;
+let noAdminGateway: Gateway;
 const now = () => Math.floor(Date.now() / 1000);
 
 before(async () => {
@@ -33,10 +34,11 @@ before(async () => {
   gatewayA = await startGateway({ ...common, auth: jwt, gatewayId: 'gw-a', allowedOrigins: ['https://chat.example.com'] });
   gatewayB = await startGateway({ ...common, auth: jwt, gatewayId: 'gw-b' });
   devGateway = await startGateway({ ...common, gatewayId: 'gw-dev', auth: { mode: 'dev', secret, issuer: 'chorus-dev', audience: 'chorus', ttlSeconds: 600 } });
+  noAdminGateway = await startGateway({ ...common, adminToken: undefined, auth: jwt, gatewayId: 'gw-no-admin' });
 });
 
 after(async () => {
-  for (const gateway of [gatewayA, gatewayB, devGateway]) await gateway?.close();
+  for (const gateway of [gatewayA, gatewayB, devGateway, noAdminGateway]) await gateway?.close();
   await Promise.all([nats?.stop(), redis?.stop()]);
   rmSync(dir, { recursive: true, force: true });
 });
@@ -198,6 +200,8 @@ describe('revocation', { timeout: 20_000 }, () => {
     assert.equal((await revoke(gatewayA, { user: 'alice' }, 'wrong-token')).status, 401);
     assert.equal((await revoke(gatewayA, { user: 'no spaces' })).status, 400);
     assert.equal((await revoke(gatewayA, { user: 'a', jti: 'b' })).status, 400);
+    // Without ADMIN_TOKEN there is no admin endpoint.
+    assert.equal((await revoke(noAdminGateway, { user: 'alice' })).status, 404);
     // The public port has no admin endpoint.
     const publicPort = await fetch(`http://127.0.0.1:${gatewayA.port}/admin/revoke`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}` }, body: '{"user":"alice"}' });
     assert.equal(publicPort.status, 405);

@@ -450,7 +450,7 @@ test(
   },
 );
 
-test('the health server answers /healthz and /readyz', async () => {
+test('the metrics port answers /healthz, /readyz and /metrics', async () => {
   // metricsPort 0 means off: nothing bound.
   assert.equal(service.metricsPort, undefined);
   const withHealth = await startMessageService({
@@ -467,6 +467,12 @@ test('the health server answers /healthz and /readyz', async () => {
     assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
     assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
     assert.equal((await fetch(`http://127.0.0.1:${port}/nope`)).status, 404);
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+    assert.equal(metrics.status, 200);
+    const text = await metrics.text();
+    assert.match(text, /^chorus_message_service_processed_total \d+/m);
+    assert.match(text, /^chorus_message_service_batches_total \d+/m);
+    assert.match(text, /^process_cpu_seconds_total /m);
     assert.equal(withHealth.ready(), true);
   } finally {
     await withHealth.close();

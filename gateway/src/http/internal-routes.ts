@@ -22,7 +22,8 @@ export function createInternalHandler(deps: InternalRouteDeps) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = (request.url ?? '/').split('?', 1)[0] ?? '/';
     try {
-      if (path === '/admin/revoke' && adminDigest) {
+      if (path === '/admin/revoke') {
+        if (!adminDigest) return json(response, 404, error('not_found', 'no admin endpoint: ADMIN_TOKEN is not set'));
         if (request.method !== 'POST') return json(response, 405, error('method_not_allowed', 'use POST'));
         const presented = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
         // Compare digests: equal lengths, and the time taken says nothing about the secret.
