@@ -278,6 +278,29 @@ describe('operator reconciles a ChatCluster', { timeout: 180_000 }, () => {
     }, 15_000, 'Degraded=False once the Secret exists');
   });
 
+  test('a backend HS256 Secret that does not exist (or lacks the key) is reported in status; the gateways read the key from it', async () => {
+    await cluster.kc(['apply', '-f', '-'], 'apiVersion: chorus.dev/v1alpha1\nkind: ChatCluster\nmetadata: {name: idp}\nspec: {gateway: {auth: {hs256SecretRef: {name: backend-jwt}, issuer: https://app.example, audience: chat}}}\n');
+    const degradedWith = async (pattern: RegExp) =>
+      eventually(async () => {
+        const c = await cluster.get('/apis/chorus.dev/v1alpha1/namespaces/default/chatclusters/idp');
+        const degraded = c?.status?.conditions?.find((x: any) => x.type === 'Degraded' && x.status === 'True');
+        return degraded && pattern.test(degraded.message) ? degraded : undefined;
+      }, 10_000, `Degraded=True matching ${pattern}`);
+    assert.equal((await degradedWith(/spec.gateway.auth.hs256SecretRef: Secret backend-jwt not found/)).reason, 'InvalidReference');
+    await cluster.kc(['create', 'secret', 'generic', 'backend-jwt', '--from-literal=other=x']);
+    await degradedWith(/Secret backend-jwt has no key secret/);
+    await cluster.kc(['patch', 'secret', 'backend-jwt', '--type=merge', '-p', JSON.stringify({ stringData: { secret: 'a'.repeat(40) } })]);
+    await eventually(async () => {
+      const c = await cluster.get('/apis/chorus.dev/v1alpha1/namespaces/default/chatclusters/idp');
+      return c.status.conditions.find((x: any) => x.type === 'Degraded').status === 'False';
+    }, 15_000, 'Degraded=False once the Secret has the key');
+    const gateway = await cluster.get(`${ns}/deployments/idp-gateway`);
+    const env = gateway.spec.template.spec.containers[0].env;
+    assert.equal(env.find((e: any) => e.name === 'AUTH_MODE').value, 'jwt');
+    assert.deepEqual(env.find((e: any) => e.name === 'AUTH_HS256_SECRET').valueFrom.secretKeyRef, { name: 'backend-jwt', key: 'secret' });
+    assert.equal(env.find((e: any) => e.name === 'AUTH_ISSUER').value, 'https://app.example');
+  });
+
   test('health, readiness and metrics endpoints', async () => {
     const base = `http://127.0.0.1:${operator.healthPort}`;
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
