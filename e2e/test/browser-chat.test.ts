@@ -284,3 +284,68 @@ test('the page says it is in dev mode, keeps the token out of the URL, and refre
     await carol.context.close();
   }
 });
+
+test('two admins in two browser pages: the second sees the room being edited by the first, read-only, until it is released', { timeout: 90_000 }, async () => {
+  assert.ok(platform);
+  const [urlA, urlB] = platform.gatewayUrls as [string, string];
+  const alice = await openChat(urlA);
+  const bob = await openChat(urlB);
+  const room = `admins-${process.pid}`;
+  try {
+    await logIn(alice.page, 'alice');
+    // A private room: shown with a lock in the list.
+    await alice.page.getByTestId('room-private').check();
+    await enterRoom(alice.page, room, 'create');
+    await alice.page.locator(`[data-testid="room-item"][data-room="${room}"][data-private="true"]`).waitFor();
+
+    // Alice edits: takes the lease, invites bob, and (after he joins) promotes him to admin.
+    await alice.page.getByTestId('room-admin').click();
+    await alice.page.getByTestId('lease-state').filter({ hasText: 'Not being edited' }).waitFor();
+    await alice.page.getByTestId('admin-edit').click();
+    await alice.page.locator('[data-testid="lease-state"][data-mode="editing"]').waitFor();
+    await alice.page.getByTestId('admin-invite-user').fill('bob');
+    await alice.page.getByTestId('admin-invite').click();
+    await alice.page.getByText('Invited: bob').waitFor();
+
+    await logIn(bob.page, 'bob');
+    const invite = bob.page.locator(`[data-testid="room-item"][data-room="${room}"]`);
+    await invite.filter({ hasText: 'invited' }).waitFor();
+    await invite.click();
+    await bob.page.getByTestId('room-title').filter({ hasText: room }).waitFor();
+
+    const bobRow = alice.page.locator('[data-testid="admin-member"][data-user="bob"]');
+    await bobRow.waitFor();
+    await bobRow.getByTestId('admin-promote').click();
+    await alice.page.locator('[data-testid="admin-member"][data-user="bob"][data-role="admin"]').waitFor();
+
+    // Bob, now an admin, opens the panel while alice still holds the lease: read-only, with her name.
+    await bob.page.getByTestId('room-admin').click();
+    const bobLease = bob.page.locator('[data-testid="lease-state"][data-mode="read-only"]');
+    await bobLease.waitFor();
+    assert.match((await bobLease.textContent()) ?? '', /Being edited by alice/);
+    assert.equal(await bob.page.getByTestId('admin-edit').isDisabled(), true);
+    assert.equal(await bob.page.getByTestId('admin-topic').isDisabled(), true);
+    assert.equal(await bob.page.getByTestId('admin-save').isDisabled(), true);
+    assert.equal(await bob.page.getByTestId('admin-remove').count(), 0, 'no member actions in the read-only view');
+    await screenshot(bob.page, 'admin-read-only');
+
+    // Alice is done: bob's panel sees the lease go and he can edit.
+    await alice.page.getByTestId('admin-done').click();
+    await bob.page.getByTestId('lease-state').filter({ hasText: 'Not being edited' }).waitFor();
+    await bob.page.getByTestId('admin-edit').click();
+    await bob.page.locator('[data-testid="lease-state"][data-mode="editing"]').waitFor();
+    await bob.page.getByTestId('admin-topic').fill('Quarterly plans');
+    await bob.page.getByTestId('admin-save').click();
+    await bob.page.locator('[data-testid="error"][data-code="saved"]').waitFor();
+    await bob.page.getByTestId('room-topic').filter({ hasText: 'Quarterly plans' }).waitFor();
+    await alice.page.getByTestId('lease-state').filter({ hasText: 'Being edited by bob' }).waitFor();
+    assert.deepEqual([...alice.pageErrors, ...bob.pageErrors], [], 'no script errors in either page');
+  } catch (error) {
+    await screenshot(alice.page, 'failure-admin-alice').catch(() => undefined);
+    await screenshot(bob.page, 'failure-admin-bob').catch(() => undefined);
+    throw error;
+  } finally {
+    await alice.context.close();
+    await bob.context.close();
+  }
+});

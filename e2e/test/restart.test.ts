@@ -35,7 +35,7 @@ test('data survives a restart of the whole platform, and positions continue from
   erin = await ChatClient.login(platform.gatewayUrls[0]!, 'erin');
   try {
     const rooms = await erin.request({ type: 'rooms' });
-    assert.deepEqual(rooms.type === 'rooms' && rooms.rooms, [{ room: 'durable', head: positions[4] }]);
+    assert.deepEqual(rooms.type === 'rooms' && rooms.rooms, [{ room: 'durable', head: positions[4], visibility: 'public', role: 'owner' }]);
     const joined = await erin.request({ type: 'join', room: 'durable' });
     assert.equal(joined.type === 'joined' && joined.head, positions[4]);
     const history = await erin.request({ type: 'history', room: 'durable' });

@@ -44,13 +44,15 @@ export function createActions(connection) {
     state.session = null;
     state.rooms.clear();
     state.listed.clear();
+    state.privateRooms.clear();
+    state.invites.clear();
     state.active = null;
     showLogin();
   }
 
-  function openRoom(kind, name) {
+  function openRoom(kind, name, visibility) {
     if (state.rooms.has(name) && kind === 'join') return selectRoom(name);
-    if (!connection.request({ type: kind, room: name }, { room: name, select: true })) {
+    if (!connection.request({ type: kind, room: name, ...(visibility && { visibility }) }, { room: name, select: true, private: visibility === 'private' })) {
       toast('offline', 'Not connected; try again when the connection is back.');
     }
   }

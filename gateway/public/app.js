@@ -4,12 +4,14 @@
 //   frame-handlers.js  what each server frame does to state
 //   room-state.js      one room's messages, resume point, gaps and duplicates, pending sends
 //   actions.js         what the user can do
+//   admin-panel.js     the room admin panel: settings and members under the edit lease
 //   render.js          the DOM, drawn from client-state.js (dom.js: text-only element building)
 //   saved-session.js   what survives a reload (sessionStorage)
 import { state } from './client-state.js';
 import { Connection } from './connection.js';
 import { createActions } from './actions.js';
 import { createFrameHandlers } from './frame-handlers.js';
+import { createAdminPanel } from './admin-panel.js';
 import { $ } from './dom.js';
 import { ROOM_PATTERN } from './room-state.js';
 import { bindActions, renderAuthMode, renderConn, renderMessages, showChat, showLogin, showLoginError, toast } from './render.js';
@@ -37,7 +39,8 @@ const connection = new Connection({
   onError: toast,
 });
 const actions = createActions(connection);
-const frames = createFrameHandlers(connection, actions);
+const admin = createAdminPanel(connection);
+const frames = createFrameHandlers(connection, actions, admin);
 bindActions({ selectRoom: actions.selectRoom, retry: actions.retry, discard: actions.discard });
 
 // ---------------------------------------------------------------- wiring
@@ -56,7 +59,8 @@ $('room-form').addEventListener('submit', (event) => {
   const kind = event.submitter?.value === 'create' ? 'create' : 'join';
   input.setCustomValidity(ROOM_PATTERN.test(name) ? '' : 'Use 1-64 letters, digits, _ or -.');
   if (!input.reportValidity()) return;
-  actions.openRoom(kind, name);
+  actions.openRoom(kind, name, kind === 'create' && $('room-private').checked ? 'private' : undefined);
+  $('room-private').checked = false;
 });
 
 $('composer-form').addEventListener('submit', (event) => {
@@ -84,6 +88,7 @@ $('load-older').addEventListener('click', actions.loadOlder);
 $('logout').addEventListener('click', actions.logout);
 $('rooms-refresh').addEventListener('click', () => connection.request({ type: 'rooms' }));
 $('room-leave').addEventListener('click', actions.leaveActive);
+$('room-admin').addEventListener('click', () => state.active && admin.open(state.active));
 // The reconnect banner counts down; the browser regaining network skips the wait.
 setInterval(() => state.conn === 'reconnecting' && renderConn(), 1000);
 addEventListener('online', () => state.session && !connection.attached && connection.connect());

@@ -11,6 +11,10 @@ export const state = {
   reconnectAt: 0,
   /** Rooms the server listed (`rooms` reply): name -> head. */
   listed: new Map(),
+  /** Private rooms among those listed or joined. */
+  privateRooms: new Set(),
+  /** Private rooms the user is invited to (not joined yet). */
+  invites: new Set(),
   /** Rooms this client has joined: name -> room (room-state.js). */
   rooms: new Map(),
   /** @type {string | null} */

@@ -2,15 +2,16 @@
 // (matched by rid) when it is a reply. Pushes that overtake a join's reply wait here.
 import { state, persistRooms } from './client-state.js';
 import { $ } from './dom.js';
-import { HISTORY_PAGE, confirmPending, mergeHistory, newRoom, receiveMessage } from './room-state.js';
-import { render, renderMessages, renderOnline, renderRooms, toast } from './render.js';
+import { HISTORY_PAGE, MAX_HELD, WINDOW, confirmPending, mergeHistory, newRoom, receiveMessage, trimOldest } from './room-state.js';
+import { render, renderMessages, renderOnline, renderPushed, renderRoomItem, renderRooms, toast } from './render.js';
 import { savedRooms } from './saved-session.js';
 
 /**
  * @param {import('./connection.js').Connection} connection
  * @param {ReturnType<typeof import('./actions.js').createActions>} actions
+ * @param {ReturnType<typeof import('./admin-panel.js').createAdminPanel>} admin
  */
-export function createFrameHandlers(connection, actions) {
+export function createFrameHandlers(connection, actions, admin) {
   const request = (frame, meta) => connection.request(frame, meta);
   /** Messages pushed for a room before the reply to our first join of it. */
   const early = new Map();
@@ -42,6 +43,11 @@ export function createFrameHandlers(connection, actions) {
         early.delete(f.room);
       }
       room.head = Math.max(room.head, f.head);
+      room.readFrom = f.readFrom ?? 0;
+      if (req?.private || state.invites.has(f.room)) state.privateRooms.add(f.room); // invites are to private rooms
+      state.invites.delete(f.room);
+      // Nothing at or before readFrom is ours to read: history starts after it.
+      if (room.historyBefore <= room.readFrom + 1) room.historyLoaded = true;
       state.listed.set(f.room, Math.max(state.listed.get(f.room) ?? 0, f.head));
       if (!room.historyLoaded) {
         if (room.historyBefore > 1) {
@@ -60,9 +66,14 @@ export function createFrameHandlers(connection, actions) {
     },
 
     left(f) {
-      state.rooms.delete(f.room);
-      if (state.active === f.room) state.active = null;
-      persistRooms();
+      forgetRoom(f.room);
+    },
+
+    removed(f) {
+      // An admin took us out: the gateway already stopped the room's messages to us.
+      forgetRoom(f.room);
+      state.listed.delete(f.room);
+      toast(f.reason, `You were ${f.reason} from #${f.room}.`);
       render();
     },
 
@@ -80,10 +91,17 @@ export function createFrameHandlers(connection, actions) {
         if (!connection.awaits((req) => req.type === 'join' && req.room === f.room)) rejoin(room);
         return;
       }
-      if (received.fresh && state.active !== f.room) room.unread += 1;
       state.listed.set(f.room, room.head);
-      if (state.active === f.room) renderMessages();
-      renderRooms();
+      const reading = state.active === f.room;
+      const box = $('messages');
+      const atBottom = !reading || box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+      // A bounded window: the oldest go while the reader is at the bottom; never more than MAX_HELD.
+      const dropped = trimOldest(room, atBottom ? WINDOW : MAX_HELD);
+      if (reading) return renderPushed(room, f.pos, dropped);
+      if (received.fresh) {
+        room.unread += 1;
+        renderRoomItem(f.room);
+      }
     },
 
     ack(f) {
@@ -97,11 +115,10 @@ export function createFrameHandlers(connection, actions) {
       const room = state.rooms.get(f.room);
       if (!room) return;
       mergeHistory(room, f.messages);
-      if (!req?.gap) {
-        room.hasMore = f.hasMore; // an `after` page's hasMore means newer, not older
-        room.historyLoaded = true;
-        room.loadingOlder = false;
-      }
+      room.hasMore = f.hasMore;
+      trimOldest(room, MAX_HELD); // says hasMore when it drops any
+      room.historyLoaded = true;
+      room.loadingOlder = false;
       if (state.active === f.room) renderMessages({ keepAnchor: req?.older === true });
     },
 
@@ -114,6 +131,8 @@ export function createFrameHandlers(connection, actions) {
 
     rooms(f) {
       state.listed = new Map(f.rooms.map((r) => [r.room, r.head]));
+      state.privateRooms = new Set(f.rooms.filter((r) => r.visibility === 'private').map((r) => r.room));
+      state.invites = new Set(f.invites ?? []);
       for (const room of state.rooms.values()) state.listed.set(room.name, Math.max(room.head, state.listed.get(room.name) ?? 0));
       renderRooms();
     },
@@ -123,6 +142,8 @@ export function createFrameHandlers(connection, actions) {
     },
 
     error(f, req) {
+      if (req?.admin) return admin.onError(f, req);
+      if (f.code === 'not_invited' && req?.room) state.invites.delete(req.room);
       const room = req?.room ? state.rooms.get(req.room) : undefined;
       if (req?.type === 'send' && room) {
         const p = room.pending.get(req.clientMsgId);
@@ -140,7 +161,7 @@ export function createFrameHandlers(connection, actions) {
         return;
       }
       if (req?.type === 'join' || req?.type === 'create') early.delete(req.room);
-      if ((req?.rejoin || req?.restore) && (f.code === 'room_not_found' || f.code === 'not_member')) {
+      if ((req?.rejoin || req?.restore) && ['room_not_found', 'not_member', 'not_invited', 'banned'].includes(f.code)) {
         state.rooms.delete(req.room); // the room is gone for us; stop resuming it
         if (state.active === req.room) state.active = null;
         persistRooms();
@@ -150,6 +171,14 @@ export function createFrameHandlers(connection, actions) {
       toast(f.code, f.message);
     },
   };
+
+  function forgetRoom(name) {
+    state.rooms.delete(name);
+    admin.forget(name);
+    if (state.active === name) state.active = null;
+    persistRooms();
+    render();
+  }
 
   function rejoin(room) {
     if (room && state.rooms.get(room.name) === room) request({ type: 'join', room: room.name, after: room.lastPos }, { room: room.name, rejoin: true });
@@ -162,7 +191,9 @@ export function createFrameHandlers(connection, actions) {
   return {
     /** Routes one parsed frame; anything not a known frame type is ignored. */
     dispatch(frame) {
-      if (!frame || typeof frame.type !== 'string' || !Object.hasOwn(handlers, frame.type)) return;
+      if (!frame || typeof frame.type !== 'string') return;
+      if (admin.handles(frame.type)) return admin.onFrame(frame, connection.takeRequest(frame.rid));
+      if (!Object.hasOwn(handlers, frame.type)) return;
       handlers[frame.type](frame, connection.takeRequest(frame.rid));
     },
     /** The socket went away: a replay buffer would wait for a join reply that never comes. */

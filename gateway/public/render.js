@@ -40,39 +40,67 @@ export function renderConn() {
   renderComposer();
 }
 
+/** The room list's nodes by name, each with the key it was drawn from: only changed items are redrawn. */
+const roomItems = new Map();
+
 export function renderRooms() {
-  const names = new Set([...state.listed.keys(), ...state.rooms.keys()]);
-  const items = [...names].sort((a, b) => a.localeCompare(b)).map((name) => {
-    const room = state.rooms.get(name);
-    const active = name === state.active;
-    return el(
-      'li',
-      {},
-      el(
-        'button',
-        {
-          type: 'button',
-          class: `room-item${active ? ' active' : ''}${room ? ' joined' : ''}`,
-          'data-testid': 'room-item',
-          'data-room': name,
-          'aria-current': active ? 'true' : undefined,
-          onclick: () => actions.selectRoom(name),
-        },
-        el('span', { class: 'hash', 'aria-hidden': 'true', text: '#' }),
-        el('span', { class: 'name', text: name }),
-        room?.unread ? el('span', { class: 'badge', text: String(room.unread), 'aria-label': `${room.unread} unread` }) : null,
-      ),
-    );
-  });
+  const names = [...new Set([...state.listed.keys(), ...state.rooms.keys(), ...state.invites])].sort((a, b) => a.localeCompare(b));
   const list = $('room-list');
-  list.replaceChildren(...items);
-  if (items.length === 0) list.append(el('li', { class: 'hint', text: 'No rooms yet.' }));
+  for (const name of roomItems.keys()) if (!names.includes(name)) roomItems.delete(name);
+  const items = names.map((name) => roomItem(name));
+  if (items.length === 0) return list.replaceChildren(el('li', { class: 'hint', text: 'No rooms yet.' }));
+  if (list.querySelector('.hint')) list.replaceChildren();
+  reconcile(list, items);
+}
+
+/** Redraws one room's entry (its unread badge after a push) without touching the others. */
+export function renderRoomItem(name) {
+  const current = roomItems.get(name);
+  if (!current) return renderRooms();
+  const next = roomItem(name);
+  if (next !== current.node) current.node.replaceWith(next);
+}
+
+function roomItem(name) {
+  const room = state.rooms.get(name);
+  const active = name === state.active;
+  const invited = !room && state.invites.has(name);
+  const locked = state.privateRooms.has(name) || invited;
+  const key = `${active}|${Boolean(room)}|${room?.unread ?? 0}|${locked}|${invited}`;
+  const cached = roomItems.get(name);
+  if (cached?.key === key) return cached.node;
+  const node = el(
+    'li',
+    {},
+    el(
+      'button',
+      {
+        type: 'button',
+        class: `room-item${active ? ' active' : ''}${room ? ' joined' : ''}${invited ? ' invited' : ''}`,
+        'data-testid': 'room-item',
+        'data-room': name,
+        'data-private': locked ? 'true' : undefined,
+        'aria-current': active ? 'true' : undefined,
+        title: invited ? 'You are invited: click to join' : undefined,
+        onclick: () => actions.selectRoom(name),
+      },
+      el('span', { class: 'hash', 'aria-hidden': 'true', text: '#' }),
+      el('span', { class: 'name', text: name }),
+      locked ? el('span', { class: 'lock', 'aria-label': 'private', text: '🔒' }) : null,
+      invited ? el('span', { class: 'badge', text: 'invited' }) : null,
+      room?.unread ? el('span', { class: 'badge', text: String(room.unread), 'aria-label': `${room.unread} unread` }) : null,
+    ),
+  );
+  roomItems.set(name, { key, node });
+  return node;
 }
 
 function renderRoom() {
   const room = state.rooms.get(state.active);
   $('room-title').textContent = room ? `# ${room.name}` : 'No room selected';
   $('room-leave').hidden = !room;
+  $('room-admin').hidden = !room;
+  $('room-topic').textContent = room?.topic ?? '';
   renderMessages();
   renderOnline();
   renderComposer();
@@ -120,7 +148,7 @@ export function renderMessages({ toBottom = false, keepAnchor = false } = {}) {
     used.set(key, node);
     nodes.push(node);
   };
-  for (const pos of [...room.messages.keys()].sort((a, b) => a - b)) {
+  for (const pos of room.order) {
     const m = room.messages.get(pos);
     take(`s${pos}`, () => messageNode(m, 'confirmed')); // our ack's copy and the push look the same
   }
@@ -133,6 +161,31 @@ export function renderMessages({ toBottom = false, keepAnchor = false } = {}) {
 
   if (keepAnchor) box.scrollTop += box.scrollHeight - heightBefore;
   else if (toBottom || nearBottom) box.scrollTop = box.scrollHeight;
+}
+
+/**
+ * A pushed message of the open room: in the usual case (newest, nothing else changed) one node is
+ * added and the trimmed ones removed, without walking the room's other messages.
+ */
+export function renderPushed(room, pos, dropped) {
+  const list = $('messages').querySelector('.message-list');
+  if (state.active !== room.name || list.dataset.room !== room.name || room.order[room.order.length - 1] !== pos || room.nodes.has(`s${pos}`)) {
+    return renderMessages();
+  }
+  const box = $('messages');
+  const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+  for (const old of dropped) {
+    room.nodes.get(`s${old}`)?.remove();
+    room.nodes.delete(`s${old}`);
+  }
+  const node = messageNode(room.messages.get(pos), 'confirmed');
+  room.nodes.set(`s${pos}`, node);
+  // Pending lines stay last: the new message goes before the first of them.
+  const firstPending = room.pending.size > 0 ? list.querySelector(':scope > li:not([data-status="confirmed"])') : null;
+  list.insertBefore(node, firstPending);
+  $('empty').hidden = true;
+  $('load-older').hidden = !room.hasMore;
+  if (nearBottom) box.scrollTop = box.scrollHeight;
 }
 
 /** Moves only what changed: re-inserting a node would replay its entry animation and lose selection. */

@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Redis } from 'ioredis';
 import { roomFromSubject, subjects } from '@chorus/shared/bus/names';
+import { membershipChange } from '@chorus/shared/bus/payloads';
 import { ensureMessageStream, type StreamSetupOptions } from '@chorus/shared/bus/jetstream-setup';
 import { connectNats } from '@chorus/shared/bus/nats-connection';
 import { createLogger, type Logger } from '@chorus/shared/logging/logger';
@@ -20,6 +21,7 @@ import { RevocationList } from './auth/revocation-list.js';
 import { UpgradeAuthenticator } from './auth/upgrade-authenticator.js';
 import { MessageServiceClient } from './backend/message-service-client.js';
 import { ClientConnection } from './connection/client-connection.js';
+import { ConnectionsByUser } from './connection/connections-by-user.js';
 import type { GatewayServices } from './connection/gateway-services.js';
 import { createHttpHandler } from './http/http-routes.js';
 import { createInternalHandler } from './http/internal-routes.js';
@@ -133,9 +135,27 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     maxRoomsPerSocket: config.maxRoomsPerSocket ?? 500,
   };
 
-  // Membership changed elsewhere: forget this gateway's cached copy.
+  const byUser = new ConnectionsByUser<ClientConnection>();
+  // Membership changed elsewhere: forget this gateway's cached copy. A removal or ban also ends
+  // the user's live delivery of the room on this gateway at once.
   const invalidations = nc.subscribe(subjects.membershipAll, {
-    callback: (_, message) => membership.invalidate(roomFromSubject(message.subject)),
+    callback: (_, message) => {
+      const room = roomFromSubject(message.subject);
+      membership.invalidate(room);
+      if (message.data.length === 0) return; // an older replica's bare "changed"
+      let body: unknown;
+      try {
+        body = message.json();
+      } catch {
+        body = undefined;
+      }
+      const parsed = membershipChange.safeParse(body);
+      if (!parsed.success) return void log.warn({ room }, 'invalid membership change ignored');
+      const { user, change } = parsed.data;
+      if (change !== 'removed' && change !== 'banned') return;
+      void membership.removed(room, user).catch(() => {});
+      for (const connection of byUser.of(user)) void connection.endRoom(room, change).catch(() => {});
+    },
   });
 
   // Frames between our limit and 4x it get an error frame and the socket lives on; ws closes a
@@ -191,9 +211,11 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
         ws.on('pong', () => alive.add(ws));
         const connection = new ClientConnection(ws, decision.token, services);
         sockets.add(connection);
+        byUser.add(connection);
         metrics.connections.set(sockets.size);
         ws.once('close', () => {
           sockets.delete(connection);
+          byUser.delete(connection);
           metrics.connections.set(sockets.size);
         });
       });

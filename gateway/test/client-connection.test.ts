@@ -45,7 +45,8 @@ class FakeSocket extends EventEmitter {
 }
 
 /** One gateway's services on in-memory engines: the broker, presence, membership and the message-service. */
-function gatewayOn(broker: MemoryRoomBroker, options: { lookups?: Map<string, number>; maxRooms?: number } = {}) {
+function gatewayOn(broker: MemoryRoomBroker, options: { lookups?: Map<string, number>; maxRooms?: number; readFrom?: number } = {}) {
+  const adminRequests: unknown[] = [];
   const members = new Map<string, Set<string>>([['lobby', new Set(['ann', 'bob'])]]);
   const log = createLogger('test');
   log.level = 'silent';
@@ -54,12 +55,17 @@ function gatewayOn(broker: MemoryRoomBroker, options: { lookups?: Map<string, nu
       if (request.op === 'join') {
         if (!members.has(request.room)) throw new BackendError('room_not_found', 'no such room');
         members.get(request.room)!.add(request.user);
-        return { room: request.room, head: 0, created: false };
+        return { room: request.room, head: 0, created: false, readFrom: options.readFrom ?? 0 };
       }
       if (request.op === 'head') return { room: request.room, head: 0 };
       throw new Error(`unexpected ${request.op}`);
     }) as GatewayServices['backend']['rooms'],
     history: async () => ({ messages: [], hasMore: false }),
+    roomAdmin: (async (request: { op: string; room: string; user?: string }) => {
+      adminRequests.push(request);
+      if (request.op === 'lease_acquire') throw new BackendError('lease_held', 'settings is being edited by zoe', 'zoe');
+      return { room: request.room, user: request.user, state: 'none' };
+    }) as GatewayServices['backend']['roomAdmin'],
     lookup: async ({ id }) => ({ pos: options.lookups?.get(id) ?? null }),
   };
   const reader = new RoomReader(broker, async () => ({ messages: [], hasMore: false }));
@@ -87,12 +93,13 @@ function gatewayOn(broker: MemoryRoomBroker, options: { lookups?: Map<string, nu
     maxBufferedBytes: 1024 * 1024,
     maxRoomsPerSocket: options.maxRooms ?? 10,
   };
+  const connections = new Map<FakeSocket, ClientConnection>();
   const connect = (user: string) => {
     const socket = new FakeSocket();
-    new ClientConnection(socket as unknown as WebSocket, { user, expiresAt: Math.floor(Date.now() / 1000) + 3600 }, services);
+    connections.set(socket, new ClientConnection(socket as unknown as WebSocket, { user, expiresAt: Math.floor(Date.now() / 1000) + 3600 }, services));
     return socket;
   };
-  return { connect, hub };
+  return { connect, hub, adminRequests, connectionOf: (socket: FakeSocket) => connections.get(socket)! };
 }
 
 test('a send is acked with its stream position and reaches every member once, chained', async () => {
@@ -156,5 +163,60 @@ test('errors come with their codes: not a member, no such room, the log unavaila
   await eve.reply(5);
   ann.frame({ type: 'create', rid: 6, room: 'second' });
   assert.equal(((await ann.reply(6)) as { code?: string }).code, 'invalid_frame', 'a socket in its maximum of rooms');
+  await hub.close();
+});
+
+test('a removed member\'s socket is detached from the room and told; the others keep receiving', async () => {
+  const broker = new MemoryRoomBroker();
+  const { connect, hub, connectionOf } = gatewayOn(broker);
+  const ann = connect('ann');
+  const bob = connect('bob');
+  ann.frame({ type: 'join', rid: 1, room: 'lobby' });
+  bob.frame({ type: 'join', rid: 1, room: 'lobby' });
+  await Promise.all([ann.reply(1), bob.reply(1)]);
+  ann.frame({ type: 'send', rid: 2, room: 'lobby', clientMsgId: 'c1', text: 'one' });
+  await ann.reply(2);
+  await connectionOf(bob).endRoom('lobby', 'banned');
+  assert.deepEqual(bob.frames.at(-1), { type: 'removed', room: 'lobby', reason: 'banned' });
+  ann.frame({ type: 'send', rid: 3, room: 'lobby', clientMsgId: 'c2', text: 'two' });
+  await ann.reply(3);
+  while (ann.messages('lobby').length < 2) await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(bob.messages('lobby').map((m) => m.text), ['one']);
+  await connectionOf(bob).endRoom('lobby', 'banned');
+  assert.equal(bob.frames.filter((f) => f.type === 'removed').length, 1, 'told once, only while attached');
+  await hub.close();
+});
+
+test('a resume from before readFrom starts at readFrom (since_join)', async () => {
+  const broker = new MemoryRoomBroker();
+  const { connect, hub } = gatewayOn(broker, { readFrom: 3 });
+  for (let i = 1; i <= 5; i++) broker.append({ id: `m${i}`, room: 'lobby', sender: 'ann', text: `t${i}`, ts: 1, clientMsgId: `c${i}` });
+  const bob = connect('bob');
+  bob.frame({ type: 'join', rid: 1, room: 'lobby', after: 0 });
+  const joined = await bob.reply(1);
+  assert.deepEqual(joined.type === 'joined' && [joined.head, joined.readFrom], [3, 3]);
+  while (bob.messages('lobby').length < 2) await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(bob.messages('lobby').map((m) => [m.pos, m.prev]), [[4, 3], [5, 4]]);
+  await hub.close();
+});
+
+test('room-admin frames go out with the connection\'s user and session; lease_held comes back with its holder', async () => {
+  const broker = new MemoryRoomBroker();
+  const { connect, hub, adminRequests, connectionOf } = gatewayOn(broker);
+  const ann = connect('ann');
+  ann.frame({ type: 'remove', rid: 1, room: 'lobby', user: 'bob', fence: 7 });
+  assert.deepEqual(await ann.reply(1), { type: 'member_updated', rid: 1, room: 'lobby', user: 'bob', state: 'none' });
+  ann.frame({ type: 'lease_acquire', rid: 2, room: 'lobby', target: 'settings' });
+  const held = await ann.reply(2);
+  assert.deepEqual(held.type === 'error' && [held.code, held.holder], ['lease_held', 'zoe']);
+  const session = connectionOf(ann).session;
+  assert.deepEqual(adminRequests, [
+    { op: 'remove', room: 'lobby', actor: 'ann', session, fence: 7, user: 'bob' },
+    { op: 'lease_acquire', room: 'lobby', actor: 'ann', session, target: 'settings' },
+  ]);
+  assert.notEqual(connectionOf(connect('ann')).session, session, 'a second socket of the same user is another session');
+  ann.close(1000);
+  while (adminRequests.length < 3) await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(adminRequests[2], { op: 'release_session', session }, 'a closed socket releases its leases');
   await hub.close();
 });

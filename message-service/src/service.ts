@@ -1,7 +1,7 @@
 import { MongoClient, type MongoClientOptions } from 'mongodb';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { subjects } from '@chorus/shared/bus/names';
-import { historyRequest, lookupRequest, roomsRequest } from '@chorus/shared/bus/payloads';
+import { historyRequest, lookupRequest, roomAdminRequest, roomsRequest } from '@chorus/shared/bus/payloads';
 import { RoomStream } from '@chorus/shared/bus/room-stream';
 import { ensureMessageStream, ensureSettingsBucket, type StreamSetupOptions } from '@chorus/shared/bus/jetstream-setup';
 import { connectNats } from '@chorus/shared/bus/nats-connection';
@@ -19,6 +19,9 @@ import { HistoryHandler } from './rpc/history-handler.js';
 import { LookupHandler } from './rpc/lookup-handler.js';
 import { QueryGate } from './rpc/query-gate.js';
 import { RoomsHandler } from './rpc/rooms-handler.js';
+import { RoomAdminHandler } from './rpc/room-admin-handler.js';
+import { EditLeases } from './rooms/edit-leases.js';
+import { MemberStore } from './rooms/member-store.js';
 import { RpcServer } from './rpc/rpc-server.js';
 import { collectionsOf } from './storage/collections.js';
 import { ensureIndexes } from './storage/indexes.js';
@@ -55,6 +58,8 @@ export interface MessageServiceConfig {
   maxConcurrentReads?: number;
   /** Extra MongoDB driver options; they override the service's own (serverSelectionTimeoutMS 10 s). */
   mongoOptions?: MongoClientOptions;
+  /** How long an edit lease lasts without renewal (default 30 s; tests shorten it). */
+  editLeaseMs?: number;
   /** Called after every processed batch (tests observe batch sizes). */
   onBatch?: (info: { size: number; processed: number; durationMs: number }) => void;
 }
@@ -165,11 +170,13 @@ export async function startMessageService(config: MessageServiceConfig): Promise
     const stream = new RoomStream(nc);
     const writer = new WriterProgress(nc);
     const maxReplyBytes = () => Math.floor((nc.info?.max_payload ?? 1024 * 1024) * 0.9);
-    const history = new HistoryHandler(collections.messages, stream, writer, reads, maxReplyBytes);
+    const history = new HistoryHandler(collections.messages, stream, writer, reads, maxReplyBytes, new MemberStore(collections));
     const rooms = new RoomsHandler(collections, nc, stream, reads);
+    const roomAdmin = new RoomAdminHandler(collections, new EditLeases(collections.leases, collections.rooms, config.editLeaseMs), nc, (room) => rooms.head(room, undefined));
     const lookups = new LookupHandler(collections.messages, writer, reads);
     rpc.serve(subjects.historyRpc, historyRequest, (request, deadline) => history.handle(request, deadline));
     rpc.serve(subjects.roomsRpc, roomsRequest, (request, deadline) => rooms.handle(request, deadline));
+    rpc.serve(subjects.roomAdminRpc, roomAdminRequest, (request) => roomAdmin.handle(request));
     rpc.serve(subjects.lookupRpc, lookupRequest, (request, deadline) => lookups.handle(request, deadline));
     cleanups.push(() => rpc.close());
 

@@ -307,7 +307,7 @@ test(
 
 test('rooms: create, join, members, list, head (from the stream, else MongoDB), leave, with their error codes', async () => {
   const membershipChanges: string[] = [];
-  const sub = nc.subscribe(subjects.membershipAll, { callback: (_, msg) => void membershipChanges.push(msg.subject) });
+  const sub = nc.subscribe(subjects.membershipAll, { callback: (_, msg) => void membershipChanges.push(`${msg.subject} ${msg.string()}`) });
   await nc.flush();
   try {
     const created = await rpc<RoomsResults['create']>(subjects.roomsRpc, { op: 'create', room: 'seam', user: 'ann' });
@@ -316,7 +316,7 @@ test('rooms: create, join, members, list, head (from the stream, else MongoDB), 
     assert.equal(!again.ok && again.code, 'room_exists');
 
     const joined = await rpc<RoomsResults['join']>(subjects.roomsRpc, { op: 'join', room: 'seam', user: 'bob' });
-    assert.deepEqual(joined, { ok: true, result: { room: 'seam', head: posOf.get('seam-60'), created: false } }, 'head of an unwritten tail, from the stream');
+    assert.deepEqual(joined, { ok: true, result: { room: 'seam', head: posOf.get('seam-60'), created: false, readFrom: 0 } }, 'head of an unwritten tail, from the stream');
     const joinedTwice = await rpc(subjects.roomsRpc, { op: 'join', room: 'seam', user: 'bob' });
     assert.equal(joinedTwice.ok, true, 'join is idempotent');
     const missing = await rpc(subjects.roomsRpc, { op: 'join', room: 'no-such-room', user: 'bob' });
@@ -334,10 +334,11 @@ test('rooms: create, join, members, list, head (from the stream, else MongoDB), 
       ok: true,
       result: {
         rooms: [
-          { room: 'empty', head: 0 },
-          { room: 'old', head: posOf.get('old-3') },
-          { room: 'seam', head: posOf.get('seam-60') },
+          { room: 'empty', head: 0, visibility: 'public', role: 'owner' },
+          { room: 'old', head: posOf.get('old-3'), visibility: 'public', role: 'owner' },
+          { room: 'seam', head: posOf.get('seam-60'), visibility: 'public', role: 'member' },
         ],
+        invites: [],
       },
     });
     const oldHead = await rpc<RoomsResults['head']>(subjects.roomsRpc, { op: 'head', room: 'old' });
@@ -359,15 +360,15 @@ test('rooms: create, join, members, list, head (from the stream, else MongoDB), 
     const badOp = await rpc(subjects.roomsRpc, { op: 'destroy', room: 'seam' });
     assert.equal(!badOp.ok && badOp.code, 'invalid_frame');
 
-    // create, join, join (again), create empty, create old, leave: each announced on chorus.membership.<room>.
-    await eventually(() => membershipChanges.length >= 6, 'membership announcements');
+    // create, join, create empty, create old, leave: each announced on chorus.membership.<room>
+    // with who and what; a second join changes nothing and is not announced.
+    await eventually(() => membershipChanges.length >= 5, 'membership announcements');
     assert.deepEqual(membershipChanges, [
-      'chorus.membership.seam',
-      'chorus.membership.seam',
-      'chorus.membership.seam',
-      'chorus.membership.empty',
-      'chorus.membership.old',
-      'chorus.membership.seam',
+      'chorus.membership.seam {"user":"ann","change":"joined"}',
+      'chorus.membership.seam {"user":"bob","change":"joined"}',
+      'chorus.membership.empty {"user":"bob","change":"joined"}',
+      'chorus.membership.old {"user":"bob","change":"joined"}',
+      'chorus.membership.seam {"user":"bob","change":"left"}',
     ]);
   } finally {
     sub.unsubscribe();

@@ -1,12 +1,17 @@
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { deadlineHeader, subjects } from '@chorus/shared/bus/names';
-import type { HistoryRequest, HistoryResult, LookupRequest, LookupResult, RoomsRequest, RoomsResults, RpcReply } from '@chorus/shared/bus/payloads';
+import type { HistoryRequest, HistoryResult, LookupRequest, LookupResult, RoomAdminRequest, RoomsRequest, RoomsResults, RpcReply } from '@chorus/shared/bus/payloads';
 import type { ErrorCode } from '@chorus/shared/protocol/error-codes';
 import { errorCodes } from '@chorus/shared/protocol/error-codes';
 
 /** An RPC answered with an error code the client should see (room_not_found, unavailable, ...). */
 export class BackendError extends Error {
-  constructor(readonly code: ErrorCode, message: string) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** With `lease_held`: who holds the lease. */
+    readonly holder?: string,
+  ) {
     super(message);
   }
 }
@@ -20,6 +25,11 @@ export class MessageServiceClient {
 
   rooms<Op extends RoomsRequest['op']>(request: Extract<RoomsRequest, { op: Op }>): Promise<RoomsResults[Op]> {
     return this.call(subjects.roomsRpc, request);
+  }
+
+  /** The result type is the op's (RoomAdminResults); the caller names it. */
+  roomAdmin<T>(request: RoomAdminRequest): Promise<T> {
+    return this.call(subjects.roomAdminRpc, request);
   }
 
   history(request: HistoryRequest): Promise<HistoryResult> {
@@ -42,6 +52,6 @@ export class MessageServiceClient {
     }
     if (reply.ok) return reply.result;
     const code = (errorCodes as readonly string[]).includes(reply.code) ? (reply.code as ErrorCode) : 'internal';
-    throw new BackendError(code, reply.message);
+    throw new BackendError(code, reply.message, typeof reply.holder === 'string' ? reply.holder.slice(0, 32) : undefined);
   }
 }

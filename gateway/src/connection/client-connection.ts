@@ -15,6 +15,9 @@ import { RoomAttachment } from '../ordering/room-attachment.js';
 import type { RoomFeed } from '../ordering/room-feed.js';
 import { isBackendOutage } from './backend-outage.js';
 import type { GatewayServices } from './gateway-services.js';
+import { isRoomAdminFrame, roomAdminReplyOf, roomAdminRequestOf, type RoomAdminFrame } from './room-admin-frames.js';
+
+let sessionCount = 0;
 
 /** A refusal the client should see as an error frame. */
 class ClientError extends Error {
@@ -33,6 +36,9 @@ export class ClientConnection {
   readonly user: string;
   private currentToken: VerifiedToken;
   private readonly lifetime: SessionLifetime;
+  /** Names this connection to the edit leases: a second socket of the same user is another session. */
+  readonly session: string;
+  private heldLeases = false;
 
   constructor(
     private readonly socket: WebSocket,
@@ -44,6 +50,7 @@ export class ClientConnection {
     this.lifetime = new SessionLifetime(token.expiresAt, services.auth.clockToleranceSeconds * 1000, () =>
       this.end(closeCodes.tokenExpired, 'token_expired'),
     );
+    this.session = `${services.gatewayId}/${process.pid}/${++sessionCount}`;
     socket.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     socket.on('close', () => void this.onClose());
     socket.on('error', () => socket.terminate());
@@ -90,7 +97,7 @@ export class ClientConnection {
     this.handle(frame).catch((error: unknown) => {
       if (error instanceof ClientError || error instanceof BackendError) {
         if (error.code === 'unavailable') this.services.log.warn({ user: this.user, type: frame.type, reason: error.message }, 'answered unavailable');
-        this.sendError(error.code, error.message, frame.rid, frame.type);
+        this.sendError(error.code, error.message, frame.rid, frame.type, error instanceof BackendError ? error.holder : undefined);
       } else if (isBackendOutage(error)) {
         this.services.log.warn({ err: error, user: this.user, type: frame.type }, 'backend unavailable');
         this.sendError('unavailable', `a backend is unavailable, try again: ${(error as Error).message}`, frame.rid, frame.type);
@@ -101,23 +108,30 @@ export class ClientConnection {
     });
   }
 
-  private sendError(code: ErrorCode, message: string, rid: RequestId | undefined, request?: string): void {
+  private sendError(code: ErrorCode, message: string, rid: RequestId | undefined, request?: string, holder?: string): void {
     this.services.metrics.errors.inc({ code });
-    this.send({ type: 'error', code, message, ...(rid !== undefined && { rid }), ...(request !== undefined && { request }) });
+    this.send({ type: 'error', code, message, ...(rid !== undefined && { rid }), ...(request !== undefined && { request }), ...(holder !== undefined && { holder }) });
   }
 
   private async handle(frame: ClientFrame): Promise<void> {
     const { backend, presence } = this.services;
     const rid = frame.rid !== undefined ? { rid: frame.rid } : {};
+    if (isRoomAdminFrame(frame)) return this.roomAdmin(frame);
     switch (frame.type) {
       case 'send':
         return this.sendMessage(frame);
       case 'create': {
         this.requireRoomSlot(frame.room);
-        await backend.rooms({ op: 'create', room: frame.room, user: this.user });
+        await backend.rooms({
+          op: 'create',
+          room: frame.room,
+          user: this.user,
+          ...(frame.visibility !== undefined && { visibility: frame.visibility }),
+          ...(frame.history !== undefined && { history: frame.history }),
+        });
         await this.services.membership.created(frame.room, this.user);
         const attachment = await this.attach(frame.room, undefined);
-        return this.send({ type: 'joined', ...rid, room: frame.room, head: attachment.position, created: true });
+        return this.send({ type: 'joined', ...rid, room: frame.room, head: attachment.position, created: true, readFrom: 0 });
       }
       case 'join':
         return this.join(frame);
@@ -134,8 +148,8 @@ export class ClientConnection {
         return this.send({ type: 'presence', ...rid, room: frame.room, online: await presence.online(frame.room) });
       }
       case 'rooms': {
-        const { rooms } = await backend.rooms({ op: 'list', user: this.user });
-        return this.send({ type: 'rooms', ...rid, rooms });
+        const { rooms, invites } = await backend.rooms({ op: 'list', user: this.user });
+        return this.send({ type: 'rooms', ...rid, rooms, invites });
       }
       case 'ping':
         return this.send({ type: 'pong', ...rid });
@@ -196,22 +210,42 @@ export class ClientConnection {
     }
   }
 
+  /**
+   * Every join asks the message-service, which owns the room rules: a banned or removed user
+   * cannot resume from a cache, and the answer's `readFrom` keeps a `since_join` member's resume
+   * from reading before their join. For a member it is a read, not a write.
+   */
   private async join(frame: JoinFrame): Promise<void> {
     this.requireRoomSlot(frame.room);
-    // A member resuming (the common case after a gateway died) needs no database write.
-    if (!(await this.services.membership.isMember(frame.room, this.user))) {
-      await this.services.backend.rooms({ op: 'join', room: frame.room, user: this.user });
-      await this.services.membership.changed(frame.room, this.user, true);
-    }
-    const attachment = await this.attach(frame.room, frame.after);
-    this.send({ type: 'joined', ...(frame.rid !== undefined && { rid: frame.rid }), room: frame.room, head: attachment.position, created: false });
+    const { readFrom } = await this.services.backend.rooms({ op: 'join', room: frame.room, user: this.user });
+    await this.services.membership.changed(frame.room, this.user, true);
+    const after = frame.after === undefined ? undefined : Math.max(frame.after, readFrom);
+    const attachment = await this.attach(frame.room, after);
+    this.send({ type: 'joined', ...(frame.rid !== undefined && { rid: frame.rid }), room: frame.room, head: attachment.position, created: false, readFrom });
     if (attachment.catchingUp) await attachment.catchUp();
+  }
+
+  private async roomAdmin(frame: RoomAdminFrame): Promise<void> {
+    if (frame.type === 'lease_acquire') this.heldLeases = true;
+    const result = await this.services.backend.roomAdmin(roomAdminRequestOf(frame, this.user, this.session));
+    this.send(roomAdminReplyOf(frame, result));
+  }
+
+  /**
+   * An admin removed or banned this user: stop the room's messages to this socket now and say
+   * why. Called by the gateway on the membership broadcast, so it happens on every gateway.
+   */
+  async endRoom(room: string, reason: 'removed' | 'banned'): Promise<void> {
+    if (!this.attachments.has(room)) return;
+    await this.detach(room);
+    this.send({ type: 'removed', room, reason });
   }
 
   private async history(frame: HistoryFrame): Promise<void> {
     await this.requireMember(frame.room);
     const page = await this.services.backend.history({
       room: frame.room,
+      user: this.user,
       limit: frame.limit ?? protocolLimits.defaultHistoryLimit,
       ...(frame.before !== undefined && { before: frame.before }),
       ...(frame.after !== undefined && { after: frame.after }),
@@ -287,5 +321,7 @@ export class ClientConnection {
     this.lifetime.stop();
     for (const room of [...this.attachments.keys()]) await this.detach(room).catch(() => {});
     await this.services.presence.disconnected(this.user).catch(() => {});
+    // Its leases end now, not at expiry, so another admin can edit at once.
+    if (this.heldLeases) await this.services.backend.roomAdmin({ op: 'release_session', session: this.session }).catch(() => {});
   }
 }

@@ -13,7 +13,7 @@ import type { RoomReader } from '../ordering/room-reader.js';
 export interface GatewayServices {
   gatewayId: string;
   log: Logger;
-  backend: Pick<MessageServiceClient, 'rooms' | 'history' | 'lookup'>;
+  backend: Pick<MessageServiceClient, 'rooms' | 'history' | 'lookup' | 'roomAdmin'>;
   membership: Pick<MembershipCache, 'isMember' | 'created' | 'changed'>;
   publisher: MessagePublisher;
   hub: RoomHub;

@@ -15,6 +15,8 @@ export class MembershipCache {
   private readonly local = new Map<string, { members: Set<string>; expiresAt: number }>();
   private readonly redisReads = new SingleFlight<Set<string> | undefined>();
   private readonly databaseReads = new SingleFlight<Set<string>>();
+  /** `<room>/<user>` -> when its removal was announced; bounded, oldest dropped first. */
+  private readonly removals = new Map<string, number>();
 
   constructor(
     private readonly redis: Redis,
@@ -70,6 +72,20 @@ export class MembershipCache {
     else await this.redis.srem(key, user);
   }
 
+  /**
+   * An admin removed or banned the user (announced on every gateway): forget the room here and
+   * take the user out of the shared set. A database read already in flight may still list them;
+   * fromDatabase drops the users whose removal came after the read began.
+   */
+  async removed(room: string, user: string): Promise<void> {
+    this.local.delete(room);
+    const key = `${room}/${user}`;
+    this.removals.delete(key);
+    this.removals.set(key, Date.now());
+    if (this.removals.size > this.maxRooms) this.removals.delete(this.removals.keys().next().value as string);
+    await this.redis.srem(membersKey(room), user);
+  }
+
   private async fromRedis(room: string): Promise<Set<string> | undefined> {
     const [[, exists], [, members]] = (await this.redis.multi().exists(membersKey(room)).smembers(membersKey(room)).exec()) as [
       [unknown, number],
@@ -79,7 +95,9 @@ export class MembershipCache {
   }
 
   private async fromDatabase(room: string): Promise<Set<string>> {
-    const { members } = await this.backend.rooms({ op: 'members', room });
+    const startedAt = Date.now();
+    const listed = (await this.backend.rooms({ op: 'members', room })).members;
+    const members = listed.filter((user) => (this.removals.get(`${room}/${user}`) ?? -1) < startedAt);
     const key = membersKey(room);
     const pipeline = this.redis.multi().del(key);
     pipeline.sadd(key, emptyMarker, ...members).expire(key, this.redisTtlSeconds);

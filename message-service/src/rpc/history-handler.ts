@@ -3,6 +3,7 @@ import { chainFrom, type HistoryRequest, type HistoryResult, type PositionedMess
 import type { RoomStream } from '@chorus/shared/bus/room-stream';
 import type { MessageDoc } from '../storage/collections.js';
 import type { WriterProgress } from '../pipeline/writer-progress.js';
+import type { MemberStore } from '../rooms/member-store.js';
 import type { QueryGate } from './query-gate.js';
 import { RpcError } from './rpc-error.js';
 
@@ -15,7 +16,8 @@ const tailPage = 500;
  * `prev` chained. MongoDB holds everything up to the writer's floor; the stream holds the rest
  * (and everything from its first sequence on), so a page is stitched from both with no gap and no
  * repeat at the seam. Replies are paged by bytes as well as by count (NATS max_payload).
- * Membership is the gateway's check.
+ * A request naming its `user` is refused unless the user is a member now (a removed member reads
+ * nothing), and gets nothing at or before the member's `readFrom` (a `since_join` room).
  */
 export class HistoryHandler {
   constructor(
@@ -24,9 +26,20 @@ export class HistoryHandler {
     private readonly writer: WriterProgress,
     private readonly gate: QueryGate,
     private readonly maxReplyBytes: () => number,
+    private readonly members: Pick<MemberStore, 'readFrom'>,
   ) {}
 
-  handle(request: HistoryRequest, deadline?: number): Promise<HistoryResult> {
+  async handle(request: HistoryRequest, deadline?: number): Promise<HistoryResult> {
+    if (request.user === undefined) return this.page(request, deadline);
+    const readFrom = await this.members.readFrom(request.room, request.user);
+    if (request.before !== undefined && request.before <= readFrom + 1) return { messages: [], hasMore: false };
+    const after = request.after !== undefined ? Math.max(request.after, readFrom) : undefined;
+    const { user: _, ...shared } = request; // one query for every reader of the same page
+    const page = await this.page({ ...shared, ...(after !== undefined && { after }) }, deadline);
+    return hideBefore(page, readFrom);
+  }
+
+  private page(request: HistoryRequest, deadline?: number): Promise<HistoryResult> {
     const key = `history/${request.room}/${request.after ?? ''}/${request.before ?? ''}/${request.limit}`;
     return this.gate.run(key, () => this.query(request), deadline);
   }
@@ -92,6 +105,19 @@ export class HistoryHandler {
       .toArray();
     return rows.map((d) => ({ pos: d.pos, message: { id: d.id ?? d._id, room: d.room, sender: d.sender, text: d.text, ts: d.ts, clientMsgId: d.clientMsgId } }));
   }
+}
+
+/**
+ * Drops the messages at or before `readFrom` from a page. The first kept message's `prev` is
+ * raised to `readFrom` (still true: nothing visible lies between). A forward page starts after
+ * `readFrom` already; a backward page that reached it has nothing older to show.
+ */
+export function hideBefore(page: HistoryResult, readFrom: number): HistoryResult {
+  if (readFrom === 0) return page;
+  const kept = page.messages.filter((m) => m.pos > readFrom);
+  if (kept.length === page.messages.length && (kept[0]?.prev ?? readFrom) >= readFrom) return page;
+  if (kept[0] && kept[0].prev < readFrom) kept[0] = { ...kept[0], prev: readFrom };
+  return { messages: kept, hasMore: false }; // only a backward page gets here: what is older is hidden
 }
 
 /**

@@ -6,6 +6,8 @@ export class RpcError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** With `lease_held`: the user whose session holds the lease. */
+    readonly holder?: string,
   ) {
     super(message);
   }

@@ -66,7 +66,7 @@ export class RpcServer {
       reply = { ok: true, result: await handler(parsed.data, deadline) };
     } catch (error) {
       if (error instanceof RpcError) {
-        reply = { ok: false, code: error.code, message: error.message };
+        reply = { ok: false, code: error.code, message: error.message, ...(error.holder !== undefined && { holder: error.holder }) };
       } else if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) {
         // The database is unreachable: say so, the caller may retry.
         this.log.warn({ err: error, subject: msg.subject }, 'rpc failed: database unavailable');

@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb';
+import type { HistoryVisibility, RoomVisibility } from '@chorus/shared/protocol/room-rules';
 
 /**
  * One stored chat message. `_id` is the message id, so the primary key dedupes redeliveries and
@@ -21,10 +22,21 @@ export interface MessageDoc {
   storedAt: Date;
 }
 
+/** Settings absent from rooms created before they existed read as their defaults (public, all). */
 export interface RoomDoc {
   _id: string;
   createdBy: string;
   createdAt: Date;
+  /** The one owner; absent in older rooms, whose owner is `createdBy`. */
+  owner?: string;
+  name?: string;
+  topic?: string;
+  visibility?: RoomVisibility;
+  history?: HistoryVisibility;
+  /** Last fencing token handed out in this room (every lease acquire increments it). */
+  fenceSeq?: number;
+  /** Fencing token of the last settings write: an older token's write is refused. */
+  settingsFence?: number;
 }
 
 /**
@@ -37,13 +49,38 @@ export interface MembershipDoc {
   _id: string;
   room: string;
   user: string;
+  /**
+   * One document holds the whole relation of a user to a room, so every change is one atomic
+   * conditional update of it. `none`: left or removed (kept for its fence).
+   */
+  state: 'member' | 'invited' | 'banned' | 'none';
+  /** `owner` is never stored here: the room's `owner` field is the one source of it. */
+  role: 'admin' | 'member';
   joinedAt: Date;
+  /** The member reads messages after this position only (0 = all). */
+  readFrom: number;
+  /** Fencing token of the last admin write to this document. */
+  fence: number;
+}
+
+/** One edit lease: the settings of a room or one member's entry, held by one session. */
+export interface EditLeaseDoc {
+  /** `<room>/<target>`. */
+  _id: string;
+  room: string;
+  target: string;
+  holder: string;
+  session: string;
+  fence: number;
+  /** ms since the epoch. */
+  expiresAt: number;
 }
 
 export interface Collections {
   messages: Collection<MessageDoc>;
   rooms: Collection<RoomDoc>;
   memberships: Collection<MembershipDoc>;
+  leases: Collection<EditLeaseDoc>;
 }
 
 export function collectionsOf(db: Db): Collections {
@@ -51,7 +88,9 @@ export function collectionsOf(db: Db): Collections {
     messages: db.collection<MessageDoc>('messages'),
     rooms: db.collection<RoomDoc>('rooms'),
     memberships: db.collection<MembershipDoc>('memberships'),
+    leases: db.collection<EditLeaseDoc>('edit_leases'),
   };
 }
 
 export const membershipId = (room: string, user: string): string => `${room}/${user}`;
+export const leaseId = (room: string, target: string): string => `${room}/${target}`;

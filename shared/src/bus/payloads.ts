@@ -2,6 +2,16 @@ import { z } from 'zod';
 import { roomId } from '../protocol/client-frames.js';
 import { protocolLimits } from '../protocol/limits.js';
 import type { ChatMessage } from '../protocol/server-frames.js';
+import {
+  fencingToken,
+  historyVisibility,
+  leaseTarget,
+  roomSettingsPatch,
+  roomVisibility,
+  type RoomRole,
+  type RoomSettings,
+  type RoomVisibility,
+} from '../protocol/room-rules.js';
 
 /**
  * Schemas of everything that crosses NATS between services. Each receiver validates what it gets,
@@ -46,6 +56,12 @@ export const historyRequest = z
     before: position.optional(),
     after: position.optional(),
     limit: z.number().int().min(1).max(1000),
+    /**
+     * The reader: the message-service checks that the user is a member and cuts what the room's
+     * history rule hides from them. Absent only in the gateway's own catch-up reads, whose `after`
+     * the gateway has already clamped to the member's `readFrom` (from the join).
+     */
+    user: userName.optional(),
   })
   .refine((r) => r.before === undefined || r.after === undefined, { message: 'give before or after, not both' });
 export type HistoryRequest = z.infer<typeof historyRequest>;
@@ -54,7 +70,13 @@ export const lookupRequest = z.strictObject({ room: roomId, id: z.string().min(1
 export type LookupRequest = z.infer<typeof lookupRequest>;
 
 export const roomsRequest = z.discriminatedUnion('op', [
-  z.strictObject({ op: z.literal('create'), room: roomId, user: userName }),
+  z.strictObject({
+    op: z.literal('create'),
+    room: roomId,
+    user: userName,
+    visibility: roomVisibility.optional(),
+    history: historyVisibility.optional(),
+  }),
   z.strictObject({ op: z.literal('join'), room: roomId, user: userName }),
   z.strictObject({ op: z.literal('leave'), room: roomId, user: userName }),
   /** Members of a room (the gateway's cache fills from this on a miss). */
@@ -66,15 +88,97 @@ export const roomsRequest = z.discriminatedUnion('op', [
 ]);
 export type RoomsRequest = z.infer<typeof roomsRequest>;
 
-/** Every RPC reply: a result or an error with a protocol error code. */
-export type RpcReply<T> = { ok: true; result: T } | { ok: false; code: string; message: string };
+/** The connection an admin request comes from: edit leases belong to one session, not to a user. */
+const sessionId = z.string().min(1).max(128);
+export const memberOps = ['invite', 'add', 'remove', 'ban', 'unban', 'promote', 'demote', 'transfer'] as const;
+export type MemberOp = (typeof memberOps)[number];
+
+/**
+ * `chorus.rpc.roomAdmin`: the roles and edit-lease operations. `actor` and `session` are set by the
+ * gateway from the authenticated connection, never taken from a client frame.
+ */
+const memberRequest = <O extends MemberOp>(op: O) =>
+  z.strictObject({ op: z.literal(op), room: roomId, actor: userName, session: sessionId, fence: fencingToken, user: userName });
+export const roomAdminRequest = z.discriminatedUnion('op', [
+  memberRequest('invite'),
+  memberRequest('add'),
+  memberRequest('remove'),
+  memberRequest('ban'),
+  memberRequest('unban'),
+  memberRequest('promote'),
+  memberRequest('demote'),
+  memberRequest('transfer'),
+  z.strictObject({ op: z.literal('settings'), room: roomId, actor: userName, session: sessionId, fence: fencingToken, settings: roomSettingsPatch }),
+  z.strictObject({ op: z.literal('info'), room: roomId, actor: userName }),
+  z.strictObject({ op: z.literal('lease_acquire'), room: roomId, actor: userName, session: sessionId, target: leaseTarget }),
+  z.strictObject({ op: z.literal('lease_renew'), room: roomId, actor: userName, session: sessionId, target: leaseTarget, fence: fencingToken }),
+  z.strictObject({ op: z.literal('lease_release'), room: roomId, actor: userName, session: sessionId, target: leaseTarget, fence: fencingToken }),
+  /** A connection closed: its leases end now rather than at expiry. */
+  z.strictObject({ op: z.literal('release_session'), session: sessionId }),
+]);
+export type RoomAdminRequest = z.infer<typeof roomAdminRequest>;
+export type MemberOpRequest = Extract<RoomAdminRequest, { op: MemberOp }>;
+
+/** Where a user stands in a room after a member operation. */
+export type MemberState = 'member' | 'invited' | 'banned' | 'none';
+export interface MemberChange {
+  room: string;
+  user: string;
+  state: MemberState;
+  /** Set when state is `member`. */
+  role?: RoomRole;
+}
+export interface EditLease {
+  room: string;
+  target: string;
+  holder: string;
+  fence: number;
+  /** ms since the epoch, by the message-service's clock. */
+  expiresAt: number;
+}
+export interface RoomInfo {
+  room: string;
+  settings: RoomSettings;
+  owner: string;
+  /** The asking user's role. */
+  role: RoomRole;
+  /** At most `maxListed` of each, by name. */
+  members: { user: string; role: RoomRole }[];
+  invites: string[];
+  bans: string[];
+  leases: EditLease[];
+  truncated: boolean;
+}
+export interface RoomAdminResults {
+  member: MemberChange;
+  settings: { room: string; settings: RoomSettings };
+  info: RoomInfo;
+  lease: EditLease;
+  released: { room: string; target: string };
+  sessionReleased: { released: number };
+}
+
+/**
+ * Published on chorus.membership.<room> when a user's membership changes (an empty payload, from
+ * older replicas, only says "something changed"). On `removed` and `banned` every gateway ends
+ * that user's live delivery of the room.
+ */
+export const membershipChange = z.strictObject({
+  user: userName,
+  change: z.enum(['joined', 'left', 'removed', 'banned', 'role']),
+});
+export type MembershipChange = z.infer<typeof membershipChange>;
+
+/** Every RPC reply: a result or an error with a protocol error code (`holder` with `lease_held`). */
+export type RpcReply<T> = { ok: true; result: T } | { ok: false; code: string; message: string; holder?: string };
 
 export interface RoomsResults {
   create: { room: string; head: number; created: boolean };
-  join: { room: string; head: number; created: false };
+  /** `readFrom`: the member reads messages after this position only (0: all; the join position in a `since_join` room). */
+  join: { room: string; head: number; created: false; readFrom: number };
   leave: { room: string };
   members: { room: string; members: string[] };
-  list: { rooms: { room: string; head: number }[] };
+  list: { rooms: { room: string; head: number; visibility: RoomVisibility; role: RoomRole }[]; invites: string[] };
   head: { room: string; head: number };
 }
 export interface HistoryResult {

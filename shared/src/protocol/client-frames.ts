@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { protocolLimits } from './limits.js';
+import { fencingToken, historyVisibility, leaseTarget, roomSettingsPatch, roomVisibility, userName } from './room-rules.js';
 
 /** Frames a client sends. Every frame may carry `rid`, echoed in the reply so clients can match them. */
 const requestId = z.union([z.string().max(64), z.number().int()]).optional();
@@ -27,6 +28,9 @@ export const createFrame = z.strictObject({
   type: z.literal('create'),
   rid: requestId,
   room: roomId,
+  /** Default public: anyone may join. A private room is joined by invite (or being added). */
+  visibility: roomVisibility.optional(),
+  history: historyVisibility.optional(),
 });
 
 export const joinFrame = z.strictObject({
@@ -62,6 +66,52 @@ export const presenceFrame = z.strictObject({
   room: roomId,
 });
 
+/**
+ * An admin's change to one member, written under the edit lease of `member:<user>` whose fencing
+ * token it carries.
+ */
+function memberFrame<T extends string>(type: T) {
+  return z.strictObject({ type: z.literal(type), rid: requestId, room: roomId, user: userName, fence: fencingToken });
+}
+export const inviteFrame = memberFrame('invite');
+export const addFrame = memberFrame('add');
+export const removeFrame = memberFrame('remove');
+export const banFrame = memberFrame('ban');
+export const unbanFrame = memberFrame('unban');
+export const promoteFrame = memberFrame('promote');
+export const demoteFrame = memberFrame('demote');
+export const transferFrame = memberFrame('transfer');
+export const memberFrameTypes = ['invite', 'add', 'remove', 'ban', 'unban', 'promote', 'demote', 'transfer'] as const;
+export type MemberFrameType = (typeof memberFrameTypes)[number];
+
+/** Room settings, written under the `settings` edit lease. */
+export const settingsFrame = z.strictObject({
+  type: z.literal('settings'),
+  rid: requestId,
+  room: roomId,
+  fence: fencingToken,
+  settings: roomSettingsPatch,
+});
+
+/** Settings, members with roles, invites, bans and held edit leases of a room (members only). */
+export const roomInfoFrame = z.strictObject({ type: z.literal('room_info'), rid: requestId, room: roomId });
+
+export const leaseAcquireFrame = z.strictObject({ type: z.literal('lease_acquire'), rid: requestId, room: roomId, target: leaseTarget });
+export const leaseRenewFrame = z.strictObject({
+  type: z.literal('lease_renew'),
+  rid: requestId,
+  room: roomId,
+  target: leaseTarget,
+  fence: fencingToken,
+});
+export const leaseReleaseFrame = z.strictObject({
+  type: z.literal('lease_release'),
+  rid: requestId,
+  room: roomId,
+  target: leaseTarget,
+  fence: fencingToken,
+});
+
 export const roomsFrame = z.strictObject({ type: z.literal('rooms'), rid: requestId });
 export const pingFrame = z.strictObject({ type: z.literal('ping'), rid: requestId });
 /** A new token for the same user before the current one expires; the socket then lives until its exp. */
@@ -81,6 +131,19 @@ export const clientFrameSchemas = {
   rooms: roomsFrame,
   ping: pingFrame,
   refresh: refreshFrame,
+  invite: inviteFrame,
+  add: addFrame,
+  remove: removeFrame,
+  ban: banFrame,
+  unban: unbanFrame,
+  promote: promoteFrame,
+  demote: demoteFrame,
+  transfer: transferFrame,
+  settings: settingsFrame,
+  room_info: roomInfoFrame,
+  lease_acquire: leaseAcquireFrame,
+  lease_renew: leaseRenewFrame,
+  lease_release: leaseReleaseFrame,
 } as const;
 
 export type ClientFrameType = keyof typeof clientFrameSchemas;
@@ -93,6 +156,12 @@ export type PresenceFrame = z.infer<typeof presenceFrame>;
 export type RoomsFrame = z.infer<typeof roomsFrame>;
 export type PingFrame = z.infer<typeof pingFrame>;
 export type RefreshFrame = z.infer<typeof refreshFrame>;
+export type MemberFrame = z.infer<(typeof clientFrameSchemas)[MemberFrameType]>;
+export type SettingsFrame = z.infer<typeof settingsFrame>;
+export type RoomInfoFrame = z.infer<typeof roomInfoFrame>;
+export type LeaseAcquireFrame = z.infer<typeof leaseAcquireFrame>;
+export type LeaseRenewFrame = z.infer<typeof leaseRenewFrame>;
+export type LeaseReleaseFrame = z.infer<typeof leaseReleaseFrame>;
 export type ClientFrame =
   | SendFrame
   | CreateFrame
@@ -102,4 +171,10 @@ export type ClientFrame =
   | PresenceFrame
   | RoomsFrame
   | PingFrame
-  | RefreshFrame;
+  | RefreshFrame
+  | MemberFrame
+  | SettingsFrame
+  | RoomInfoFrame
+  | LeaseAcquireFrame
+  | LeaseRenewFrame
+  | LeaseReleaseFrame;

@@ -11,6 +11,14 @@ export const errorCodes = [
   'unavailable', // a backend (queue, database) did not answer in time; safe to retry
   'catchup_failed', // a room's missed messages could not be read; join again with `after`
   'invalid_token', // a refresh token that is invalid, expired, revoked or for another user
+  'forbidden', // the user's role in the room does not allow this
+  'not_invited', // the room is private and the user has no invite
+  'banned', // the user is banned from the room
+  'already_member', // invite or add of a user who is a member
+  'owner_must_transfer', // the owner cannot leave (or be removed) before transferring ownership
+  'lease_held', // another session holds the edit lease; `holder` names its user
+  'lease_expired', // the write's lease expired or was released; acquire it again
+  'stale_fence', // the write's fencing token is older than the target's last write or the current lease
   'internal',
 ] as const;
 

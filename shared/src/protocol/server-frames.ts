@@ -1,4 +1,5 @@
 import type { ErrorCode } from './error-codes.js';
+import type { RoomRole, RoomSettings, RoomVisibility } from './room-rules.js';
 
 /** Frames the gateway sends. Replies echo the request's `rid`. */
 export type RequestId = string | number;
@@ -54,6 +55,8 @@ export interface JoinedFrame {
   /** Position of the room's newest message when the join was served (0: none yet). */
   head: number;
   created: boolean;
+  /** The user reads messages after this position only (0: the whole history; see docs/rooms.md). */
+  readFrom: number;
 }
 export interface LeftFrame {
   type: 'left';
@@ -77,7 +80,65 @@ export interface PresenceReplyFrame {
 export interface RoomsReplyFrame {
   type: 'rooms';
   rid?: RequestId;
-  rooms: { room: string; head: number }[];
+  rooms: { room: string; head: number; visibility: RoomVisibility; role: RoomRole }[];
+  /** Private rooms the user is invited to and may join. */
+  invites: string[];
+}
+/** Reply to a member operation (invite, add, remove, ban, unban, promote, demote, transfer). */
+export interface MemberUpdatedFrame {
+  type: 'member_updated';
+  rid?: RequestId;
+  room: string;
+  user: string;
+  state: 'member' | 'invited' | 'banned' | 'none';
+  role?: RoomRole;
+}
+export interface SettingsReplyFrame {
+  type: 'settings';
+  rid?: RequestId;
+  room: string;
+  settings: RoomSettings;
+}
+export interface LeaseView {
+  target: string;
+  holder: string;
+  fence: number;
+  expiresAt: number;
+}
+export interface RoomInfoReplyFrame {
+  type: 'room_info';
+  rid?: RequestId;
+  room: string;
+  settings: RoomSettings;
+  owner: string;
+  role: RoomRole;
+  members: { user: string; role: RoomRole }[];
+  invites: string[];
+  bans: string[];
+  /** Edit leases held now, by any session. */
+  leases: LeaseView[];
+  truncated: boolean;
+}
+/** Reply to lease_acquire and lease_renew: this connection holds the lease until `expiresAt`. */
+export interface LeaseFrame extends LeaseView {
+  type: 'lease';
+  rid?: RequestId;
+  room: string;
+}
+export interface LeaseReleasedFrame {
+  type: 'lease_released';
+  rid?: RequestId;
+  room: string;
+  target: string;
+}
+/**
+ * Pushed when an admin removed or banned this user: the gateway stopped the room's messages to
+ * this socket at once (on every gateway).
+ */
+export interface RemovedFrame {
+  type: 'removed';
+  room: string;
+  reason: 'removed' | 'banned';
 }
 export interface PongFrame {
   type: 'pong';
@@ -97,6 +158,8 @@ export interface ErrorFrame {
    * `after` set to it (the gateway stopped the room's live messages for this socket).
    */
   after?: number;
+  /** With `lease_held`: the user whose session holds the lease. */
+  holder?: string;
 }
 
 export type ServerFrame =
@@ -110,4 +173,10 @@ export type ServerFrame =
   | RoomsReplyFrame
   | PongFrame
   | RefreshedFrame
+  | MemberUpdatedFrame
+  | SettingsReplyFrame
+  | RoomInfoReplyFrame
+  | LeaseFrame
+  | LeaseReleasedFrame
+  | RemovedFrame
   | ErrorFrame;

@@ -14,6 +14,20 @@ test('accepts every valid frame type', () => {
     { type: 'presence', room: 'a' },
     { type: 'rooms' },
     { type: 'ping', rid: 'x' },
+    { type: 'create', room: 'p', visibility: 'private', history: 'since_join' },
+    { type: 'invite', room: 'a', user: 'bob', fence: 3 },
+    { type: 'add', room: 'a', user: 'bob', fence: 3 },
+    { type: 'remove', room: 'a', user: 'bob', fence: 3 },
+    { type: 'ban', room: 'a', user: 'bob', fence: 3 },
+    { type: 'unban', room: 'a', user: 'bob', fence: 3 },
+    { type: 'promote', room: 'a', user: 'bob', fence: 3 },
+    { type: 'demote', room: 'a', user: 'bob', fence: 3 },
+    { type: 'transfer', room: 'a', user: 'bob', fence: 3 },
+    { type: 'settings', room: 'a', fence: 4, settings: { topic: 'x', visibility: 'public', history: 'all', name: 'A' } },
+    { type: 'room_info', room: 'a' },
+    { type: 'lease_acquire', room: 'a', target: 'settings' },
+    { type: 'lease_renew', room: 'a', target: 'member:bob', fence: 5 },
+    { type: 'lease_release', room: 'a', target: 'member:bob', fence: 5 },
   ];
   for (const frame of valid) {
     const result = parseClientFrame(JSON.stringify(frame));
@@ -33,6 +47,13 @@ test('says exactly what is wrong, with the rid and type it could read', () => {
     ['{"type":"history","room":"a","limit":100000}', 'invalid_frame', /limit/],
     ['{"type":"join","room":"a","after":-1}', 'invalid_frame', /after/],
     ['{"type":"join","room":"a","afterSeq":1}', 'invalid_frame', /afterSeq/],
+    ['{"type":"lease_acquire","room":"a","target":"members"}', 'invalid_frame', /target/],
+    ['{"type":"remove","room":"a","user":"bob"}', 'invalid_frame', /fence/],
+    ['{"type":"remove","room":"a","user":"bob","fence":0}', 'invalid_frame', /fence/],
+    ['{"type":"remove","room":"a","user":"bob","fence":1,"actor":"ann"}', 'invalid_frame', /actor/],
+    ['{"type":"settings","room":"a","fence":1,"settings":{}}', 'invalid_frame', /setting/],
+    ['{"type":"settings","room":"a","fence":1,"settings":{"visibility":"secret"}}', 'invalid_frame', /visibility/],
+    ['{"type":"create","room":"a","visibility":"hidden"}', 'invalid_frame', /visibility/],
   ];
   for (const [raw, code, message] of cases) {
     const result = parseClientFrame(raw);
