@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { startPlatform, type Platform } from '@chorus/local/platform';
 import type { ServerFrame } from '@chorus/shared/protocol/server-frames';
 import WebSocket from 'ws';
-import { ChatClient } from './support/chat-client.js';
+import { clientSubprotocols } from '@chorus/shared/protocol/auth-subprotocol';
+import { ChatClient, devToken } from './support/chat-client.js';
 
 describe('bad input gets an error frame and the socket stays usable', () => {
   let platform: Platform;
@@ -106,7 +107,7 @@ describe('bad input gets an error frame and the socket stays usable', () => {
       Array.from({ length: 30 }, () =>
         new Promise<void>((resolve) => {
           const socket = connect(Number(port), '127.0.0.1', () => {
-            socket.write(`GET /ws?token=${token} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+            socket.write(`GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Protocol: chorus.v2, chorus.bearer.${token}\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
             socket.resetAndDestroy();
             resolve();
           });
@@ -120,9 +121,8 @@ describe('bad input gets an error frame and the socket stays usable', () => {
   });
 
   test('a socket that stops answering pings is closed, one that answers stays', { timeout: 15_000 }, async () => {
-    const response = await fetch(`${platform.gatewayUrls[0]}/api/login`, { method: 'POST', body: JSON.stringify({ user: 'ghost' }) });
-    const { token } = (await response.json()) as { token: string };
-    const ghost = new WebSocket(`${platform.gatewayUrls[0]!.replace(/^http/, 'ws')}/ws?token=${token}`, { autoPong: false });
+    const token = await devToken(platform.gatewayUrls[0]!, 'ghost');
+    const ghost = new WebSocket(`${platform.gatewayUrls[0]!.replace(/^http/, 'ws')}/ws`, clientSubprotocols(token), { autoPong: false });
     const closed = new Promise<number>((resolve) => ghost.on('close', (code) => resolve(code)));
     await closed;
     assert.equal((await client.request({ type: 'ping' })).type, 'pong', 'a socket that answers pings is still open');

@@ -27,11 +27,13 @@ let platform: Awaited<ReturnType<typeof startPlatform>> | undefined;
 let browser: Browser | undefined;
 let proxy: CuttableProxy | undefined;
 let dataDir = '';
+const tokenTtlSeconds = 8;
 
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'chorus-browser-chat-'));
   await mkdir(screenshotDir, { recursive: true });
-  platform = await startPlatform({ gateways: 2, messageServices: 1, dataDir });
+  // Dev tokens of 8 s and no clock tolerance: every page must refresh its token to stay connected.
+  platform = await startPlatform({ gateways: 2, messageServices: 1, dataDir, serviceEnv: { DEV_TOKEN_TTL_SECONDS: String(tokenTtlSeconds), AUTH_CLOCK_TOLERANCE_SECONDS: '0' } });
   browser = await chromium.launch({ executablePath: binaries.chromium(), args: chromiumArgs });
 });
 
@@ -42,19 +44,35 @@ after(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
+/** What the page's WebSockets did: their URLs, the frames types both ways, and closes. */
+interface SocketLog {
+  urls: string[];
+  sent: string[];
+  received: string[];
+  closes: number;
+}
+
 /** A fresh browser profile (own sessionStorage) with the chat page of one gateway open. */
-async function openChat(baseUrl: string): Promise<{ context: BrowserContext; page: Page; pageErrors: string[]; consoleErrors: string[] }> {
+async function openChat(baseUrl: string): Promise<{ context: BrowserContext; page: Page; pageErrors: string[]; consoleErrors: string[]; sockets: SocketLog }> {
   const context = await browser!.newContext({ viewport: { width: 1100, height: 700 } });
   context.setDefaultTimeout(15_000);
   const page = await context.newPage();
   const pageErrors: string[] = []; // uncaught script errors
-  const consoleErrors: string[] = []; // also failed loads and sockets, expected while a network is cut
+  const consoleErrors: string[] = []; // also failed loads and sockets (and CSP violations), expected while a network is cut
   page.on('pageerror', (error) => pageErrors.push(String(error)));
   page.on('console', (msg) => {
     if (msg.type() === 'error') consoleErrors.push(msg.text());
   });
+  const sockets: SocketLog = { urls: [], sent: [], received: [], closes: 0 };
+  const typeOf = (payload: string | Buffer) => (JSON.parse(String(payload)) as { type: string }).type;
+  page.on('websocket', (ws) => {
+    sockets.urls.push(ws.url());
+    ws.on('framesent', (frame) => sockets.sent.push(typeOf(frame.payload)));
+    ws.on('framereceived', (frame) => sockets.received.push(typeOf(frame.payload)));
+    ws.on('close', () => sockets.closes++);
+  });
   await page.goto(baseUrl);
-  return { context, page, pageErrors, consoleErrors };
+  return { context, page, pageErrors, consoleErrors, sockets };
 }
 
 /** A TCP pass-through to a gateway whose connections the test can cut, like a network drop. */
@@ -235,6 +253,35 @@ test('a browser that loses its connection resumes the room without gaps or dupli
   } finally {
     await alice.context.close();
     await bob.context.close();
+  }
+});
+
+test('the page says it is in dev mode, keeps the token out of the URL, and refreshes its token before it expires', { timeout: 60_000 }, async () => {
+  assert.ok(platform);
+  const carol = await openChat(platform.gatewayUrls[0]!);
+  try {
+    await carol.page.getByTestId('dev-mode-note').waitFor();
+    assert.match((await carol.page.getByTestId('dev-mode-note').textContent()) ?? '', /Dev mode: anyone can log in/);
+    await logIn(carol.page, 'carol');
+    await enterRoom(carol.page, `refresh-${process.pid}`, 'create');
+    // Two refreshes take the socket past two token lifetimes without closing it (4001 otherwise).
+    const deadline = Date.now() + 4 * tokenTtlSeconds * 1000;
+    while (carol.sockets.received.filter((t) => t === 'refreshed').length < 2) {
+      assert.ok(Date.now() < deadline, `two refreshed frames within ${4 * tokenTtlSeconds} s (got ${carol.sockets.received.join(',')})`);
+      await carol.page.waitForTimeout(100);
+    }
+    assert.equal(carol.sockets.closes, 0, 'the socket stayed open across its first token\'s expiry');
+    assert.equal(carol.sockets.urls.length, 1);
+    for (const url of carol.sockets.urls) assert.equal(new URL(url).search, '', `no token in the URL: ${url}`);
+    await carol.page.getByTestId('composer').fill('still connected');
+    await carol.page.getByTestId('composer').press('Enter');
+    await carol.page.locator('[data-testid="message"][data-status="confirmed"]').filter({ hasText: 'still connected' }).waitFor();
+    assert.deepEqual([...carol.pageErrors, ...carol.consoleErrors], [], 'no script, console or CSP errors');
+  } catch (error) {
+    await screenshot(carol.page, 'failure-refresh').catch(() => undefined);
+    throw error;
+  } finally {
+    await carol.context.close();
   }
 });
 

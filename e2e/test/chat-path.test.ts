@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import WebSocket from 'ws';
 import { bulkSendLimits } from '@chorus/local/limit-env';
+import { clientSubprotocols } from '@chorus/shared/protocol/auth-subprotocol';
 import { startPlatform, type Platform } from '@chorus/local/platform';
 import { ChatClient } from './support/chat-client.js';
 import { waitUntil } from './support/wait-until.js';
@@ -114,7 +115,7 @@ describe('chat data path on the local platform (2 gateways, 2 message-services)'
   });
 
   test('each gateway reports its traffic on /metrics', async () => {
-    const text = await (await fetch(`${platform.gatewayUrls[1]}/metrics`)).text();
+    const text = await (await fetch(`${platform.gatewayMetricsUrls[1]}/metrics`)).text();
     const value = (name: string) => Number(text.match(new RegExp(`^${name} (\\d+)`, 'm'))?.[1] ?? NaN);
     assert.ok(value('chorus_gateway_messages_delivered_total') >= 1000, 'bob\'s gateway counted its deliveries');
     assert.ok(value('chorus_gateway_connections') >= 1);
@@ -122,9 +123,9 @@ describe('chat data path on the local platform (2 gateways, 2 message-services)'
   });
 
   test('the WebSocket upgrade is refused without a valid token', async () => {
-    const url = `${platform.gatewayUrls[0]!.replace(/^http/, 'ws')}/ws?token=forged`;
+    const url = `${platform.gatewayUrls[0]!.replace(/^http/, 'ws')}/ws`;
     const status = await new Promise<number>((resolve) => {
-      const socket = new WebSocket(url);
+      const socket = new WebSocket(url, clientSubprotocols('forged'));
       socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
       socket.on('open', () => resolve(101));
       socket.on('error', () => {});

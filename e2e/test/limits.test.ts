@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startPlatform, type Platform } from '@chorus/local/platform';
 import type { ServerFrame } from '@chorus/shared/protocol/server-frames';
-import { tooManySocketsCloseCode } from '@chorus/shared/protocol/limit-names';
+import { clientSubprotocols } from '@chorus/shared/protocol/auth-subprotocol';
+import { closeCodes } from '@chorus/shared/protocol/close-codes';
 import { ChatClient } from './support/chat-client.js';
 import { waitUntil } from './support/wait-until.js';
 
@@ -118,7 +119,7 @@ describe('abuse limits on the real platform', () => {
   test('sockets per user hold across gateways: the 4th socket is told limit_exceeded and closed with 4429; a freed slot can be used', async () => {
     const held = [await login('erin', 0), await login('erin', 0), await login('erin', 1)];
     const refused = await rawSocket(platform.gatewayUrls[1]!, 'erin');
-    assert.equal(refused.closeCode, tooManySocketsCloseCode);
+    assert.equal(refused.closeCode, closeCodes.tooManySockets);
     assert.deepEqual(refused.frames.map((f) => f.type === 'error' && [f.code, f.limit]), [['limit_exceeded', 'socketsPerUser']]);
     assert.equal((await held[0]!.request({ type: 'ping' })).type, 'pong', 'the open sockets are untouched');
     await held[2]!.close();
@@ -182,7 +183,7 @@ describe('abuse limits on the real platform', () => {
 async function rawSocket(gatewayUrl: string, user: string, keepOpen = false): Promise<{ frames: ServerFrame[]; closeCode: number | undefined }> {
   const response = await fetch(`${gatewayUrl}/api/login`, { method: 'POST', body: JSON.stringify({ user }) });
   const { token } = (await response.json()) as { token: string };
-  const ws = new WebSocket(`${gatewayUrl.replace(/^http/, 'ws')}/ws?token=${token}`);
+  const ws = new WebSocket(`${gatewayUrl.replace(/^http/, 'ws')}/ws`, clientSubprotocols(token));
   const frames: ServerFrame[] = [];
   return new Promise((resolve, reject) => {
     ws.on('message', (data) => {

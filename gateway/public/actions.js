@@ -10,11 +10,7 @@ import { render, renderMessages, showChat, showLogin, showLoginError, toast } fr
 /** @param {import('./connection.js').Connection} connection */
 export function createActions(connection) {
   async function login(name) {
-    const res = await fetch('/api/login', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ user: name }),
-    }).catch(() => null);
+    const res = await devLogin(name);
     if (!res) return showLoginError('network: the gateway did not answer');
     const body = await res.json().catch(() => null);
     if (!res.ok || !body?.token) {
@@ -25,6 +21,21 @@ export function createActions(connection) {
     saveSession(state.session);
     showChat();
     connection.connect();
+  }
+
+  /**
+   * A new token for the logged-in user before the old one expires. Dev mode: the name-only login
+   * again. With an identity provider the page has no way to get one, so the session ends.
+   */
+  async function renewToken() {
+    if (state.authMode !== 'dev' || !state.session) return null;
+    const res = await devLogin(state.session.user);
+    const body = res?.ok ? await res.json().catch(() => null) : null;
+    if (typeof body?.token !== 'string' || !state.session) return null;
+    // Same session object: the connection tells a log-out from a renewal by identity.
+    state.session.token = body.token;
+    saveSession(state.session);
+    return body.token;
   }
 
   function logout() {
@@ -96,5 +107,13 @@ export function createActions(connection) {
     return state.active && connection.request({ type: 'leave', room: state.active }, { room: state.active });
   }
 
-  return { login, logout, openRoom, selectRoom, sendMessage, transmit, retry, discard, loadOlder, leaveActive };
+  return { login, renewToken, logout, openRoom, selectRoom, sendMessage, transmit, retry, discard, loadOlder, leaveActive };
+}
+
+function devLogin(name) {
+  return fetch('/api/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user: name }),
+  }).catch(() => null);
 }

@@ -14,7 +14,7 @@ import { createFrameHandlers } from './frame-handlers.js';
 import { createAdminPanel } from './admin-panel.js';
 import { $ } from './dom.js';
 import { ROOM_PATTERN } from './room-state.js';
-import { bindActions, renderConn, renderMessages, showChat, showLogin, showLoginError, toast } from './render.js';
+import { bindActions, renderAuthMode, renderConn, renderMessages, showChat, showLogin, showLoginError, toast } from './render.js';
 
 const connection = new Connection({
   session: () => state.session,
@@ -30,6 +30,11 @@ const connection = new Connection({
   onRejected() {
     actions.logout();
     showLoginError('session_rejected: the gateway no longer accepts this session; log in again');
+  },
+  renewToken: () => actions.renewToken(),
+  onRevoked() {
+    actions.logout();
+    showLoginError('token_revoked: this session was revoked by an administrator');
   },
   onError: toast,
 });
@@ -89,6 +94,11 @@ setInterval(() => state.conn === 'reconnecting' && renderConn(), 1000);
 addEventListener('online', () => state.session && !connection.attached && connection.connect());
 
 // ---------------------------------------------------------------- startup
+state.authMode = await fetch('/api/auth', { cache: 'no-store' })
+  .then((res) => res.json())
+  .then((body) => (body?.mode === 'dev' || body?.mode === 'jwt' ? body.mode : 'unknown'))
+  .catch(() => 'unknown');
+renderAuthMode();
 if (state.session) {
   showChat();
   connection.connect();

@@ -5,6 +5,8 @@ export const state = {
   /** @type {{token: string, user: string} | null} */
   session: loadSession(),
   conn: 'offline', // offline | connecting | online | reconnecting
+  /** From GET /api/auth: 'dev' (name-only login) or 'jwt' (tokens from an identity provider). */
+  authMode: 'unknown',
   gateway: '',
   reconnectAt: 0,
   /** Rooms the server listed (`rooms` reply): name -> head. */

@@ -1,6 +1,7 @@
 // The one WebSocket of this tab: opening it with the session token, reconnecting with backoff,
-// keep-alive pings, and numbering requests (rid) so replies and errors can be matched to them.
-// It knows nothing of rooms or the DOM; the app hears about it through hooks.
+// keep-alive pings, refreshing the token before it expires, and numbering requests (rid) so
+// replies and errors can be matched to them. It knows nothing of rooms or the DOM; the app hears
+// about it through hooks.
 
 const PING_EVERY_MS = 20_000;
 const PONG_TIMEOUT_MS = 10_000;
@@ -9,6 +10,14 @@ const BACKOFF_MAX_MS = 15_000;
 /** The gateway refuses a bad token at the HTTP upgrade (401), which a browser only sees as a failed
  *  socket; when the gateway is up (/healthz) yet refuses us this many times in a row, log in again. */
 const REFUSALS_BEFORE_RELOGIN = 2;
+/** The token travels in Sec-WebSocket-Protocol, never in the URL (shared/src/protocol/auth-subprotocol.ts). */
+const PROTOCOL_VERSION = 'chorus.v2';
+const BEARER_PREFIX = 'chorus.bearer.';
+/** Close codes of shared/src/protocol/close-codes.ts. */
+const CLOSE_TOKEN_EXPIRED = 4001;
+const CLOSE_TOKEN_REVOKED = 4002;
+/** Refresh this long before the token expires; a token with under 4 minutes left, at 3/4 of its remaining life. */
+const REFRESH_LEAD_MS = 60_000;
 
 /**
  * @typedef {'offline' | 'connecting' | 'online' | 'reconnecting'} ConnState
@@ -18,6 +27,8 @@ const REFUSALS_BEFORE_RELOGIN = 2;
  * @property {(frame: any) => void} onFrame a parsed frame; its handler takes the request with takeRequest(frame.rid)
  * @property {() => void} onReset the socket is gone: every request in flight is forgotten
  * @property {() => void} onRejected the gateway is up but keeps refusing this session
+ * @property {() => Promise<string | null>} renewToken a new token for the same user, or null when there is none
+ * @property {() => void} onRevoked the gateway ended the socket because the session was revoked
  * @property {(code: string, message: string) => void} onError
  */
 
@@ -39,6 +50,7 @@ export class Connection {
     this.reconnectTimer = 0;
     this.pingTimer = 0;
     this.pongTimer = 0;
+    this.refreshTimer = 0;
   }
 
   connect() {
@@ -46,7 +58,7 @@ export class Connection {
     const session = this.hooks.session();
     if (!session) return;
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    const ws = new WebSocket(`${scheme}://${location.host}/ws?token=${encodeURIComponent(session.token)}`);
+    const ws = new WebSocket(`${scheme}://${location.host}/ws`, [PROTOCOL_VERSION, BEARER_PREFIX + session.token]);
     this.socket = ws;
     this.setState(this.attempt === 0 ? 'connecting' : 'reconnecting');
     let opened = false;
@@ -64,13 +76,19 @@ export class Connection {
       }
       this.hooks.onFrame(frame);
     });
-    ws.addEventListener('close', async () => {
+    ws.addEventListener('close', async (event) => {
       if (ws !== this.socket) return;
       this.socket = null;
       this.stopPing();
+      clearTimeout(this.refreshTimer);
       this.forgetRequests();
       if (!this.hooks.session()) return this.setState('offline');
       const session = this.hooks.session();
+      if (event.code === CLOSE_TOKEN_REVOKED) return this.hooks.onRevoked();
+      if (event.code === CLOSE_TOKEN_EXPIRED) {
+        // Missed the refresh (a sleeping laptop): get a new token first, then reconnect.
+        if (!(await this.hooks.renewToken())) return this.hooks.onRejected();
+      }
       if (!opened && (await gatewayIsUp()) && ++this.refusals >= REFUSALS_BEFORE_RELOGIN) {
         if (this.hooks.session() !== session) return;
         return this.hooks.onRejected();
@@ -91,8 +109,20 @@ export class Connection {
     this.startPing();
   }
 
+  /** Renews the token ahead of `expiresAt` (ms since epoch, from welcome or refreshed). */
+  scheduleRefresh(expiresAt) {
+    clearTimeout(this.refreshTimer);
+    const remaining = expiresAt - Date.now();
+    const delay = Math.max(0, remaining > 4 * REFRESH_LEAD_MS ? remaining - REFRESH_LEAD_MS : remaining * 0.75);
+    this.refreshTimer = setTimeout(async () => {
+      const token = await this.hooks.renewToken();
+      if (token) this.request({ type: 'refresh', token });
+    }, delay);
+  }
+
   disconnect() {
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.refreshTimer);
     this.stopPing();
     const ws = this.socket;
     this.socket = null;

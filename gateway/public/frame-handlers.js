@@ -20,6 +20,7 @@ export function createFrameHandlers(connection, actions, admin) {
     welcome(f) {
       state.gateway = f.gateway;
       connection.markOnline();
+      connection.scheduleRefresh(f.expiresAt);
       request({ type: 'rooms' });
       for (const room of state.rooms.values()) {
         request({ type: 'join', room: room.name, after: room.lastPos }, { room: room.name, rejoin: true });
@@ -27,6 +28,10 @@ export function createFrameHandlers(connection, actions, admin) {
       // After a page reload: join again what this tab had open (history reloads from the server).
       const saved = state.rooms.size === 0 ? savedRooms() : { joined: [], active: null };
       for (const name of saved.joined) request({ type: 'join', room: name }, { room: name, select: name === saved.active, restore: true });
+    },
+
+    refreshed(f) {
+      connection.scheduleRefresh(f.expiresAt);
     },
 
     joined(f, req) {

@@ -234,6 +234,13 @@ export function toast(code, message) {
   setTimeout(() => node.remove(), TOAST_MS);
 }
 
+/** The login view says which identity mode the gateway runs in. */
+export function renderAuthMode() {
+  $('dev-mode-note').hidden = state.authMode !== 'dev';
+  $('idp-note').hidden = state.authMode !== 'jwt';
+  $('login-form').querySelector('fieldset').disabled = state.authMode === 'jwt';
+}
+
 export function showLoginError(text) {
   const p = $('login-error');
   p.textContent = text;

@@ -13,12 +13,19 @@ import { createLogger, type Logger } from '@chorus/shared/logging/logger';
 import { protocolLimits } from '@chorus/shared/protocol/limits';
 import { SpanKind } from '@opentelemetry/api';
 import { contextFromTraceparent, tracer } from '@chorus/shared/telemetry/tracing';
-import { TokenIssuer } from './auth/tokens.js';
+import { protocolVersion } from '@chorus/shared/protocol/auth-subprotocol';
+import { closeCodes } from '@chorus/shared/protocol/close-codes';
+import { createAuthentication, type AuthSettings } from './auth/auth-settings.js';
+import { OriginPolicy } from './auth/origin-policy.js';
+import { RevocationList } from './auth/revocation-list.js';
+import { UpgradeAuthenticator } from './auth/upgrade-authenticator.js';
+import type { VerifiedToken } from './auth/verified-token.js';
 import { MessageServiceClient } from './backend/message-service-client.js';
 import { ClientConnection } from './connection/client-connection.js';
 import { ConnectionsByUser } from './connection/connections-by-user.js';
 import type { GatewayServices } from './connection/gateway-services.js';
 import { createHttpHandler } from './http/http-routes.js';
+import { createInternalHandler } from './http/internal-routes.js';
 import { loadStaticFiles } from './http/static-files.js';
 import { GatewayMetrics } from './http/gateway-metrics.js';
 import { NatsRoomBroker } from './ordering/nats-room-broker.js';
@@ -32,12 +39,17 @@ import { FrameLimits } from './limits/frame-limiter.js';
 import { gatewayLimits, type GatewayLimitOverrides } from './limits/gateway-limits.js';
 import { httpServerOptions, limitBodies } from './limits/http-limits.js';
 import { RedisSocketQuota, type SocketSlot } from './limits/socket-quota.js';
-import { limitNames, tooManySocketsCloseCode } from '@chorus/shared/protocol/limit-names';
+import { limitNames } from '@chorus/shared/protocol/limit-names';
 
 export interface GatewayConfig {
   natsUrl: string;
   redisUrl: string;
-  tokenSecret: string;
+  auth: AuthSettings;
+  /**
+   * Page origins allowed to open sockets (scheme://host[:port]). Empty or absent: only the page's
+   * own host. Clients that send no Origin (not browsers) are always allowed.
+   */
+  allowedOrigins?: readonly string[];
   port: number;
   host?: string;
   /**
@@ -45,6 +57,11 @@ export interface GatewayConfig {
    * primary (`npm start`): the primary hands each connection on it to the next gateway in turn.
    */
   sharedPort?: number;
+  /** Internal port of /metrics, health and admin (0 = a free port); never behind the public Service. */
+  metricsPort: number;
+  metricsHost?: string;
+  /** Bearer secret of POST /admin/revoke on the internal port; absent = no admin endpoint. */
+  adminToken?: string;
   /** Unique per process/pod; names this gateway in presence and traces. */
   gatewayId?: string;
   maxFrameBytes?: number;
@@ -62,6 +79,7 @@ export interface GatewayConfig {
 
 export interface Gateway {
   readonly port: number;
+  readonly metricsPort: number;
   readonly gatewayId: string;
   connections(): number;
   close(): Promise<void>;
@@ -69,11 +87,11 @@ export interface Gateway {
 
 const defaultPublicDir = fileURLToPath(new URL('../../public', import.meta.url));
 
-/** Starts a gateway: HTTP (page, login, health) and WebSocket on one port. */
+/** Starts a gateway: HTTP (page, dev login, health) and WebSocket on one port; metrics and admin on another. */
 export async function startGateway(config: GatewayConfig): Promise<Gateway> {
   const gatewayId = config.gatewayId ?? `${hostname()}-${process.pid}`;
   const log = config.logger ?? createLogger('gateway', { gateway: gatewayId });
-  const tokens = new TokenIssuer(config.tokenSecret);
+  const authentication = createAuthentication(config.auth);
   const nc = await connectNats(config.natsUrl, `gateway ${gatewayId}`);
   await ensureMessageStream(nc, { ...config.stream, consumer: false, createOnly: true });
   const redis = new Redis(config.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: 3, lazyConnect: true });
@@ -87,6 +105,8 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
   const metrics = new GatewayMetrics();
   const limits = gatewayLimits(config.limits);
   const socketQuota = new RedisSocketQuota(redis, gatewayId, limits.socketsPerUser);
+  const revocations = new RevocationList(redis, nc, authentication.maxLifetimeSeconds + authentication.clockToleranceSeconds, log);
+  const upgrades = new UpgradeAuthenticator(authentication.verifier, new OriginPolicy(config.allowedOrigins ?? []), revocations);
   let pusher: PresencePusher | undefined;
   const hub = new RoomHub({
     broker,
@@ -119,6 +139,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     reader,
     presence,
     metrics,
+    auth: { verifier: authentication.verifier, revocations, clockToleranceSeconds: authentication.clockToleranceSeconds },
     maxFrameBytes: config.maxFrameBytes ?? protocolLimits.maxFrameBytes,
     maxBufferedBytes: config.maxBufferedBytes ?? 8 * 1024 * 1024,
     maxRoomsPerSocket: config.maxRoomsPerSocket ?? 500,
@@ -150,8 +171,17 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
 
   // Frames between our limit and 4x it get an error frame and the socket lives on; ws closes a
   // socket only above 4x, which bounds the memory one frame can take.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: services.maxFrameBytes * 4, perMessageDeflate: false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: services.maxFrameBytes * 4,
+    perMessageDeflate: false,
+    // Select only the protocol version: the bearer "protocol" carries the token and is never echoed.
+    handleProtocols: (offered) => (offered.has(protocolVersion) ? protocolVersion : false),
+  });
   const sockets = new Set<ClientConnection>();
+  revocations.listen((matches) => {
+    for (const connection of sockets) if (matches(connection.token)) connection.end(closeCodes.tokenRevoked, 'token_revoked');
+  });
   // The server pings every socket; one that has not answered the previous ping is dead (a
   // vanished laptop, a dropped NAT entry): terminate it, which ends its presence.
   const alive = new WeakSet<WebSocket>();
@@ -166,47 +196,43 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     }
   }, config.pingIntervalMs ?? 30_000);
   keepAlive.unref();
+  const ready = () => !nc.isClosed() && redis.status === 'ready';
   const server: Server = createServer(
     httpServerOptions(limits.http),
     limitBodies(
       limits.http,
       createHttpHandler({
-        tokens,
+        devIssuer: authentication.devIssuer,
         staticFiles: loadStaticFiles(config.publicDir ?? defaultPublicDir),
-        ready: () => !nc.isClosed() && redis.status === 'ready',
+        ready,
         gatewayId,
-        metrics: metrics.registry,
         body: { maxBytes: limits.http.maxBodyBytes, timeoutMs: limits.http.bodyTimeoutMs },
       }),
     ),
   );
+  const internalServer: Server = createServer(
+    createInternalHandler({ metrics: metrics.registry, ready, gatewayId, revocations, adminToken: config.adminToken }),
+  );
   server.on('upgrade', (request, socket: Duplex, head) => {
     // Node hands the raw socket over without an error listener: a client reset would crash us.
     socket.on('error', () => socket.destroy());
-    let path: string;
-    let token: string | null;
-    try {
-      const url = new URL(request.url ?? '/', 'http://gateway');
-      path = url.pathname;
-      token = url.searchParams.get('token');
-    } catch {
-      return reject(socket, 400, 'Bad Request');
-    }
-    if (path !== '/ws') return reject(socket, 404, 'Not Found');
-    void tokens.verify(token).then(async (user) => {
+    void upgrades.decide(request).then(async (decision) => {
       if (socket.destroyed) return;
-      if (!user) return reject(socket, 401, 'Unauthorized');
+      if (!decision.ok) {
+        if (decision.status === 401 || decision.status === 403) log.info({ status: decision.status, code: decision.code, reason: decision.message }, 'socket refused');
+        return reject(socket, decision.status, { error: { code: decision.code, message: decision.message } });
+      }
       // The slot is taken before the handshake, so no frame can arrive while Redis is asked.
-      const slot = await socketQuota.acquire(user);
+      const slot = await socketQuota.acquire(decision.token.user);
       if (socket.destroyed) return slot?.release();
-      wss.handleUpgrade(request, socket, head, (ws) => (slot ? accept(ws, user, slot) : refuse(ws, user)));
+      wss.handleUpgrade(request, socket, head, (ws) => (slot ? accept(ws, decision.token, slot) : refuse(ws, decision.token.user)));
     });
   });
 
-  function accept(ws: WebSocket, user: string, slot: SocketSlot): void {
+  function accept(ws: WebSocket, token: VerifiedToken, slot: SocketSlot): void {
     alive.add(ws);
     ws.on('pong', () => alive.add(ws));
-    const connection = new ClientConnection(ws, user, services);
+    const connection = new ClientConnection(ws, token, services);
     sockets.add(connection);
     byUser.add(connection);
     metrics.connections.set(sockets.size);
@@ -224,13 +250,13 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     metrics.errors.inc({ code: 'limit_exceeded' });
     const message = `${user} has ${limits.socketsPerUser} sockets open; close one first`;
     ws.send(JSON.stringify({ type: 'error', code: 'limit_exceeded', limit: limitNames.socketsPerUser, message }));
-    ws.close(tooManySocketsCloseCode, 'too many sockets for this user');
+    ws.close(closeCodes.tooManySockets, 'too many sockets for this user');
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    // exclusive: a cluster worker binds its own port itself, the primary only holds the shared one.
-    server.listen({ port: config.port, host: config.host ?? '127.0.0.1', exclusive: true }, () => resolve());
+  const port = await listen(server, config.port, config.host ?? '127.0.0.1');
+  const metricsPort = await listen(internalServer, config.metricsPort, config.metricsHost ?? '127.0.0.1').catch((error: unknown) => {
+    server.close();
+    throw error;
   });
   let shared: TcpServer | undefined;
   if (config.sharedPort !== undefined) {
@@ -242,18 +268,20 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       front.listen(config.sharedPort, config.host ?? '127.0.0.1', () => resolve());
     });
   }
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  log.info({ port, gatewayId, ...(config.sharedPort !== undefined && { sharedPort: config.sharedPort }) }, 'gateway listening');
+  log.info({ port, metricsPort, gatewayId, auth: config.auth.mode, ...(config.sharedPort !== undefined && { sharedPort: config.sharedPort }) }, 'gateway listening');
 
   return {
     port,
+    metricsPort,
     gatewayId,
     connections: () => sockets.size,
     async close() {
       clearInterval(keepAlive);
       shared?.close();
       server.close();
+      internalServer.close();
+      internalServer.closeAllConnections();
+      revocations.close();
       for (const client of wss.clients) client.close(1001, 'gateway shutting down');
       wss.close();
       invalidations.unsubscribe();
@@ -268,6 +296,22 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
   };
 }
 
-function reject(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+const statusText: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' };
+
+function reject(socket: Duplex, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+  );
+}
+
+/** exclusive: a cluster worker binds its own ports itself; the primary only holds the shared one. */
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port, host, exclusive: true }, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
 }

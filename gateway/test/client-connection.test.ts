@@ -86,6 +86,11 @@ function gatewayOn(broker: MemoryRoomBroker, options: { lookups?: Map<string, nu
     reader,
     presence: new MemoryPresence(),
     metrics: new GatewayMetrics(),
+    auth: {
+      verifier: { verify: async () => ({ ok: false, reason: 'no refresh in these tests' }) },
+      revocations: { isRevoked: async () => false },
+      clockToleranceSeconds: 0,
+    },
     maxFrameBytes: 64 * 1024,
     maxBufferedBytes: 1024 * 1024,
     maxRoomsPerSocket: options.maxRooms ?? 10,
@@ -94,7 +99,7 @@ function gatewayOn(broker: MemoryRoomBroker, options: { lookups?: Map<string, nu
   const connections = new Map<FakeSocket, ClientConnection>();
   const connect = (user: string) => {
     const socket = new FakeSocket();
-    connections.set(socket, new ClientConnection(socket as unknown as WebSocket, user, services));
+    connections.set(socket, new ClientConnection(socket as unknown as WebSocket, { user, expiresAt: Math.floor(Date.now() / 1000) + 3600 }, services));
     return socket;
   };
   return { connect, hub, adminRequests, connectionOf: (socket: FakeSocket) => connections.get(socket)! };

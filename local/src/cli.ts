@@ -32,6 +32,7 @@ const program = new Command('npm start --')
   .addOption(new Option('--batching <mode>', 'auto: the autopilot tunes batching; fixed: use --batch-size/--flush-interval').choices(['auto', 'fixed']).env('CHORUS_BATCHING').default('auto'))
   .addOption(new Option('--batch-size <n>', 'fixed batch size').argParser(integer(1, batchingLimits.maxBatchSize)).default(defaultBatchSettings.batchSize))
   .addOption(new Option('--flush-interval <ms>', 'fixed flush interval in ms').argParser(integer(1, batchingLimits.maxFlushIntervalMs)).default(defaultBatchSettings.flushIntervalMs))
+  .addOption(new Option('--auth <mode>', 'dev: name-only login for anyone (local use); jwt: only tokens signed with the platform secret (.data/token-secret)').choices(['dev', 'jwt']).env('CHORUS_AUTH').default('dev'))
   .showHelpAfterError();
 
 program.parse();
@@ -46,6 +47,7 @@ const options = program.opts<{
   batching: 'auto' | 'fixed';
   batchSize: number;
   flushInterval: number;
+  auth: 'dev' | 'jwt';
 }>();
 
 const log = createLogger('supervisor');
@@ -60,6 +62,7 @@ const platform = await startPlatform({
   ...(options.redisPort && { redisPort: options.redisPort }),
   ...(options.mongoPort && { mongoPort: options.mongoPort }),
   persistRedis: true,
+  authMode: options.auth,
   supervise: true,
   batching: options.batching === 'auto' ? 'auto' : { batchSize: options.batchSize, flushIntervalMs: options.flushInterval },
   logger: log,
@@ -70,6 +73,12 @@ const platform = await startPlatform({
 
 console.log(`\nChorus is running. Open the chat: ${platform.url}/`);
 console.log(`  ${platform.gatewayUrls.length} gateways share that port; each also on its own, for debugging: ${platform.gatewayUrls.join('  ')}`);
+console.log(
+  options.auth === 'dev'
+    ? '  identity: DEV MODE, anyone can log in as any name (no password); --auth jwt turns that off'
+    : `  identity: jwt, HS256 tokens signed with ${options.dataDir}/token-secret (iss chorus, aud chorus)`,
+);
+console.log(`  metrics and admin (POST /admin/revoke, Bearer ${options.dataDir}/admin-token): ${platform.gatewayMetricsUrls.join(' ')}`);
 console.log(`  NATS ${platform.natsUrl}   Redis ${platform.redisUrl}   MongoDB ${platform.mongoUri}`);
 console.log(`  batching: ${options.batching === 'auto' ? 'auto (autopilot)' : `${options.batchSize} messages / ${options.flushInterval} ms`}; logs in ${options.dataDir}/logs`);
 console.log('Press Ctrl-C to stop every process.');

@@ -43,6 +43,12 @@ export interface PlatformOptions {
   ackWaitMs?: number;
   /** Abuse limits of the gateways and message-services (docs/limits.md); absent = their defaults. */
   limits?: LimitEnv;
+  /**
+   * dev (the default here): the gateways' name-only login is on. jwt: it is off, and the gateways
+   * accept HS256 tokens signed with `tokenSecret` (iss `chorus`, aud `chorus`), as an
+   * application backend would issue them.
+   */
+  authMode?: 'dev' | 'jwt';
   /** Restart every process that crashes, with backoff (npm start); tests that inject faults leave it off. */
   supervise?: boolean | RestartPolicy;
   /** Extra environment for the service processes (e.g. OTEL_*). */
@@ -60,10 +66,15 @@ export interface Platform {
   url: string;
   /** Each gateway's own address. */
   gatewayUrls: string[];
+  /** Each gateway's internal port (/metrics, health, POST /admin/revoke), same order. */
+  gatewayMetricsUrls: string[];
   natsUrl: string;
   redisUrl: string;
   mongoUri: string;
+  /** The gateways' HS256 key (dev: they sign with it; jwt: they verify with it). */
   tokenSecret: string;
+  /** Bearer secret of POST /admin/revoke on the gateways' internal ports. */
+  adminToken: string;
   /** Every process the platform started (servers and services), for CPU accounting. */
   processes(): PlatformProcess[];
   /** Kills a service process by name (e.g. `message-service-1`) with SIGKILL, as a crash would. */
@@ -130,12 +141,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const kv = await ensureSettingsBucket(nc);
     if (options.batching !== 'auto') await putBatching(kv, options.batching ?? defaultBatchSettings);
 
-    const tokenSecret = process.env.CHORUS_TOKEN_SECRET ?? readOrCreateSecret(options.dataDir);
+    const tokenSecret = process.env.AUTH_HS256_SECRET ?? readOrCreateSecret(options.dataDir, 'token-secret');
+    const adminToken = process.env.ADMIN_TOKEN ?? readOrCreateSecret(options.dataDir, 'admin-token');
     const baseEnv = { ...process.env, ...limitEnv(options.limits), ...options.serviceEnv, NATS_URL: nats.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
 
     const workers = await Promise.all(
       Array.from({ length: options.messageServices ?? 2 }, async (_, i) => {
-        const healthPort = await freePort();
+        const metricsPort = await freePort();
         return new ManagedProcess({
           name: `message-service-${i + 1}`,
           command: process.execPath,
@@ -144,12 +156,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
             ...baseEnv,
             MONGODB_URI: mongo.uri,
             MONGODB_DB: 'chorus',
-            HEALTH_PORT: String(healthPort),
+            METRICS_PORT: String(metricsPort),
             SERVICE_INSTANCE: String(i + 1),
             ...(options.ackWaitMs !== undefined && { ACK_WAIT_MS: String(options.ackWaitMs) }),
           },
           logFile: join(logDir, `message-service-${i + 1}.log`),
-          ready: httpReady(healthPort, '/readyz'),
+          ready: httpReady(metricsPort, '/readyz'),
         });
       }),
     );
@@ -157,6 +169,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       Array.from({ length: options.gateways ?? 2 }, (_, i) => (options.gatewayPort ? options.gatewayPort + i : freePort())),
     );
     const sharedPort = options.sharedPort === 0 ? await freePort() : options.sharedPort;
+    const gatewayMetricsPorts = await Promise.all(gatewayPorts.map(() => freePort()));
+    const authEnv =
+      (options.authMode ?? 'dev') === 'dev'
+        ? { AUTH_MODE: 'dev' }
+        : { AUTH_MODE: 'jwt', AUTH_ISSUER: 'chorus', AUTH_AUDIENCE: 'chorus' };
     const gateways = gatewayPorts.map(
       (port, i) =>
         new ManagedProcess({
@@ -166,10 +183,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           ...(sharedPort !== undefined && { spawn: (env) => forkGatewayWorker(gatewayMain, env) }),
           env: {
             ...baseEnv,
+            ...authEnv,
+            AUTH_HS256_SECRET: tokenSecret,
+            ADMIN_TOKEN: adminToken,
             PORT: String(port),
             ...(sharedPort !== undefined && { SHARED_PORT: String(sharedPort) }),
+            METRICS_PORT: String(gatewayMetricsPorts[i]),
             REDIS_URL: redis.url,
-            CHORUS_TOKEN_SECRET: tokenSecret,
             GATEWAY_ID: `gateway-${i + 1}`,
           },
           logFile: join(logDir, `gateway-${i + 1}.log`),
@@ -188,10 +208,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     return {
       url: sharedPort !== undefined ? `http://127.0.0.1:${sharedPort}` : gatewayUrls[0]!,
       gatewayUrls,
+      gatewayMetricsUrls: gatewayMetricsPorts.map((port) => `http://127.0.0.1:${port}`),
       natsUrl: nats.url,
       redisUrl: redis.url,
       mongoUri: mongo.uri,
       tokenSecret,
+      adminToken,
       processes: () =>
         [startedNats.process, redis.process, (mongo as RunningMongo).process, ...services]
           .filter((p): p is ManagedProcess => p !== undefined)
@@ -219,9 +241,9 @@ async function putBatching(kv: KV, settings: BatchSettings): Promise<void> {
   await kv.put(batchingKey, JSON.stringify(valid));
 }
 
-/** The token secret stays in the data dir, so sessions survive a restart of the platform. */
-function readOrCreateSecret(dataDir: string): string {
-  const path = join(dataDir, 'token-secret');
+/** Secrets stay in the data dir, so sessions survive a restart of the platform. */
+function readOrCreateSecret(dataDir: string, name: string): string {
+  const path = join(dataDir, name);
   if (existsSync(path)) return readFileSync(path, 'utf8').trim();
   const secret = randomBytes(32).toString('base64url');
   writeFileSync(path, secret, { mode: 0o600 });

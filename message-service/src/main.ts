@@ -9,9 +9,10 @@ const envSchema = z.object({
   NATS_URL: envFields.natsUrl,
   MONGODB_URI: z.string().min(1).default('mongodb://127.0.0.1:27017/'),
   MONGODB_DB: z.string().min(1).default('chorus'),
-  HEALTH_PORT: envFields.port(0),
+  /** /metrics, /healthz and /readyz; 0 = off (the default for local runs, where replicas share a host). */
+  METRICS_PORT: envFields.port(0),
   /** 0.0.0.0 in a pod so the kubelet's probes reach it. */
-  HEALTH_HOST: envFields.host,
+  METRICS_HOST: envFields.host,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** JetStream replicas of the stream and settings bucket if this process creates them. */
   JETSTREAM_REPLICAS: z.coerce.number().int().min(1).max(5).optional(),
@@ -40,8 +41,8 @@ async function main(): Promise<void> {
     natsUrl: env.NATS_URL,
     mongoUri: env.MONGODB_URI,
     mongoDb: env.MONGODB_DB,
-    healthPort: env.HEALTH_PORT,
-    healthHost: env.HEALTH_HOST,
+    metricsPort: env.METRICS_PORT,
+    metricsHost: env.METRICS_HOST,
     name: env.SERVICE_INSTANCE ? `message-service ${env.SERVICE_INSTANCE}` : 'message-service',
     logger: log,
     roomLimits: {

@@ -27,6 +27,7 @@ import { RpcServer } from './rpc/rpc-server.js';
 import { collectionsOf } from './storage/collections.js';
 import { ensureIndexes } from './storage/indexes.js';
 import { startHealthServer, type HealthServer } from './health-server.js';
+import { serviceMetrics } from './service-metrics.js';
 import { StatsCollector, type MessageServiceStats } from './stats.js';
 import { StatsReporter } from './stats-reporter.js';
 
@@ -35,10 +36,10 @@ export interface MessageServiceConfig {
   mongoUri: string;
   /** Database name (default `chorus`). */
   mongoDb?: string;
-  /** HTTP port of /healthz and /readyz; 0 or absent = no health server. */
-  healthPort?: number;
+  /** HTTP port of /metrics, /healthz and /readyz; 0 or absent = none. */
+  metricsPort?: number;
   /** Address the health server binds (default 127.0.0.1; 0.0.0.0 in a pod). */
-  healthHost?: string;
+  metricsHost?: string;
   /** NATS connection name, shown in the server's connection list (default `message-service`). */
   name?: string;
   logger?: Logger;
@@ -75,8 +76,8 @@ export interface MessageService {
   settings(): BatchSettings;
   /** True while connected to NATS and MongoDB and consuming. */
   ready(): boolean;
-  /** Bound port of the health server (undefined when off). */
-  readonly healthPort: number | undefined;
+  /** Bound port of /metrics and health (undefined when off). */
+  readonly metricsPort: number | undefined;
   /** The service's NATS connection (for inspection in tests; do not close it). */
   readonly nc: NatsConnection;
 }
@@ -104,9 +105,10 @@ export async function startMessageService(config: MessageServiceConfig): Promise
   const ready = () => consuming && natsConnected && mongoHealthy && !writesFailing() && !isClosed();
 
   try {
+    const stats = new StatsCollector();
     let health: HealthServer | undefined;
-    if (config.healthPort) {
-      health = await startHealthServer({ port: config.healthPort, host: config.healthHost ?? '127.0.0.1', ready });
+    if (config.metricsPort) {
+      health = await startHealthServer({ port: config.metricsPort, host: config.metricsHost ?? '127.0.0.1', ready, metrics: serviceMetrics(() => stats.snapshot()) });
       const server = health;
       cleanups.push(() => server.close());
     }
@@ -142,7 +144,6 @@ export async function startMessageService(config: MessageServiceConfig): Promise
     await ensureMessageStream(nc, streamOptions);
     const kv = await ensureSettingsBucket(nc, streamOptions);
 
-    const stats = new StatsCollector();
     const processor = new BatchProcessor({
       writer: new BatchWriter(collections.messages),
       stats,
@@ -200,7 +201,7 @@ export async function startMessageService(config: MessageServiceConfig): Promise
     }
 
     log.info(
-      { batchSize: initial.batchSize, flushIntervalMs: initial.flushIntervalMs, bufferSize, healthPort: health?.port },
+      { batchSize: initial.batchSize, flushIntervalMs: initial.flushIntervalMs, bufferSize, metricsPort: health?.port },
       'message-service started',
     );
     let closing: Promise<void> | undefined;
@@ -209,7 +210,7 @@ export async function startMessageService(config: MessageServiceConfig): Promise
       stats: () => stats.snapshot(),
       settings: () => settings.current(),
       ready,
-      healthPort: health?.port,
+      metricsPort: health?.port,
       nc,
     };
   } catch (error) {

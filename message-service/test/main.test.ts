@@ -35,10 +35,10 @@ function run(env: Record<string, string>) {
 }
 
 test('main: reads env, serves, and on SIGTERM finishes its work and exits 0', async () => {
-  const healthPort = await freePort();
-  const proc = run({ NATS_URL: backends.nats.url, MONGODB_URI: backends.mongo.uri, MONGODB_DB: 'main', HEALTH_PORT: String(healthPort) });
+  const metricsPort = await freePort();
+  const proc = run({ NATS_URL: backends.nats.url, MONGODB_URI: backends.mongo.uri, MONGODB_DB: 'main', METRICS_PORT: String(metricsPort) });
   try {
-    await eventually(async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`).catch(() => undefined))?.status === 200, 'ready', 15_000);
+    await eventually(async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.status === 200, 'ready', 15_000);
     const created = (await nc.request(subjects.roomsRpc, JSON.stringify({ op: 'create', room: 'main-room', user: 'ann' }), { timeout: 5_000 })).json<RpcReply<RoomsResults['create']>>();
     assert.deepEqual(created, { ok: true, result: { room: 'main-room', head: 0, created: true } });
     const js = jetstream(nc);
@@ -65,7 +65,7 @@ test('main: reads env, serves, and on SIGTERM finishes its work and exits 0', as
 });
 
 test('main: an invalid environment stops it at start with a readable reason', async () => {
-  const proc = run({ NATS_URL: backends.nats.url, HEALTH_PORT: 'not-a-port' });
+  const proc = run({ NATS_URL: backends.nats.url, METRICS_PORT: 'not-a-port' });
   assert.equal(await proc.exited, 1);
-  assert.match(proc.output(), /HEALTH_PORT/);
+  assert.match(proc.output(), /METRICS_PORT/);
 });

@@ -50,7 +50,7 @@ function startService(): Promise<MessageService> {
     mongoDb: 'rpc',
     logger: capturedLogger().log,
     statsIntervalMs: 0,
-    healthPort: 0,
+    metricsPort: 0,
     stream: { ackWaitMs },
   });
 }
@@ -451,9 +451,9 @@ test(
   },
 );
 
-test('the health server answers /healthz and /readyz', async () => {
-  // healthPort 0 means off: nothing bound.
-  assert.equal(service.healthPort, undefined);
+test('the metrics port answers /healthz, /readyz and /metrics', async () => {
+  // metricsPort 0 means off: nothing bound.
+  assert.equal(service.metricsPort, undefined);
   const withHealth = await startMessageService({
     natsUrl: backends.nats.url,
     mongoUri: backends.mongo.uri,
@@ -461,13 +461,19 @@ test('the health server answers /healthz and /readyz', async () => {
     logger: capturedLogger().log,
     statsIntervalMs: 0,
     stream: { ackWaitMs },
-    healthPort: await freePort(),
+    metricsPort: await freePort(),
   });
   try {
-    const port = withHealth.healthPort!;
+    const port = withHealth.metricsPort!;
     assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
     assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
     assert.equal((await fetch(`http://127.0.0.1:${port}/nope`)).status, 404);
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+    assert.equal(metrics.status, 200);
+    const text = await metrics.text();
+    assert.match(text, /^chorus_message_service_processed_total \d+/m);
+    assert.match(text, /^chorus_message_service_batches_total \d+/m);
+    assert.match(text, /^process_cpu_seconds_total /m);
     assert.equal(withHealth.ready(), true);
   } finally {
     await withHealth.close();

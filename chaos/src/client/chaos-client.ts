@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import type { DeliveryLedger } from '../ledger/delivery-ledger.js';
 import type { ServerEvent, WireProtocol } from '../protocol/wire-protocol.js';
 import type { ClientStats } from './client-stats.js';
+import { clientSubprotocols } from '@chorus/shared/protocol/auth-subprotocol';
 
 export interface ChaosClientOptions {
   user: string;
@@ -167,8 +168,8 @@ export class ChaosClient {
   private open(): void {
     if (this.closing) return;
     const base = this.options.gatewayUrls[this.gateway]!;
-    const url = `${base.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(this.options.token)}`;
-    const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: this.options.connectTimeoutMs ?? 3_000 });
+    const url = `${base.replace(/^http/, 'ws')}/ws`;
+    const socket = new WebSocket(url, clientSubprotocols(this.options.token), { perMessageDeflate: false, handshakeTimeout: this.options.connectTimeoutMs ?? 3_000 });
     this.socket = socket;
     this.welcomed = false;
     // No welcome in time (a paused or half-dead gateway): give up on this socket.

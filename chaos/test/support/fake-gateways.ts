@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { bearerPrefix, protocolVersion } from '@chorus/shared/protocol/auth-subprotocol';
 
 /**
  * Two (or more) in-memory gateways speaking protocol v2 over one shared room store, to test the
@@ -36,7 +37,7 @@ export class FakeGateways {
   }
 
   private async listen(index: number): Promise<void> {
-    const wss = new WebSocketServer({ noServer: true });
+    const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => (offered.has(protocolVersion) ? protocolVersion : false) });
     const sockets = new Set<WebSocket>();
     const http = createServer((req, res) => {
       let body = '';
@@ -47,7 +48,9 @@ export class FakeGateways {
       });
     });
     http.on('upgrade', (req, socket, head) => {
-      const user = new URL(req.url ?? '/', 'http://x').searchParams.get('token')?.slice(2) ?? '';
+      // The token rides in Sec-WebSocket-Protocol as on a real gateway: "chorus.bearer.t-<user>".
+      const bearer = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).find((p) => p.startsWith(bearerPrefix));
+      const user = bearer?.slice(bearerPrefix.length + 2) ?? '';
       wss.handleUpgrade(req, socket, head, (ws) => {
         sockets.add(ws);
         const attached: Attached = { socket: ws, rooms: new Set() };

@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { clientSubprotocols } from '@chorus/shared/protocol/auth-subprotocol';
 import type { ServerFrame } from '@chorus/shared/protocol/server-frames';
 
 /** A test user speaking the wire protocol to one gateway, recording every frame it receives. */
@@ -23,11 +24,14 @@ export class ChatClient {
     });
   }
 
+  /** Dev-mode login (POST /api/login), then a socket with that token. */
   static async login(gatewayUrl: string, user: string): Promise<ChatClient> {
-    const response = await fetch(`${gatewayUrl}/api/login`, { method: 'POST', body: JSON.stringify({ user }) });
-    if (!response.ok) throw new Error(`login failed: ${response.status} ${await response.text()}`);
-    const { token } = (await response.json()) as { token: string };
-    const socket = new WebSocket(`${gatewayUrl.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(token)}`);
+    return ChatClient.connect(gatewayUrl, user, await devToken(gatewayUrl, user));
+  }
+
+  /** A socket presenting `token` in Sec-WebSocket-Protocol, resolved once the gateway said welcome. */
+  static async connect(gatewayUrl: string, user: string, token: string): Promise<ChatClient> {
+    const socket = new WebSocket(`${gatewayUrl.replace(/^http/, 'ws')}/ws`, clientSubprotocols(token));
     const client = new ChatClient(user, socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
@@ -95,4 +99,11 @@ export class ChatClient {
       this.socket.close();
     });
   }
+}
+
+/** A dev-mode token from the gateway's name-only login. */
+export async function devToken(gatewayUrl: string, user: string): Promise<string> {
+  const response = await fetch(`${gatewayUrl}/api/login`, { method: 'POST', body: JSON.stringify({ user }) });
+  if (!response.ok) throw new Error(`login failed: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { token: string }).token;
 }

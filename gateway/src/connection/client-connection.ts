@@ -1,7 +1,8 @@
 import type { WebSocket, RawData } from 'ws';
 import { SpanKind, context, trace } from '@opentelemetry/api';
 import { parseClientFrame } from '@chorus/shared/protocol/parse-client-frame';
-import type { ClientFrame, HistoryFrame, JoinFrame, SendFrame } from '@chorus/shared/protocol/client-frames';
+import type { ClientFrame, HistoryFrame, JoinFrame, RefreshFrame, SendFrame } from '@chorus/shared/protocol/client-frames';
+import { closeCodes } from '@chorus/shared/protocol/close-codes';
 import type { RpcErrorDetails } from '@chorus/shared/bus/payloads';
 import type { ErrorCode } from '@chorus/shared/protocol/error-codes';
 import type { RequestId, ServerFrame } from '@chorus/shared/protocol/server-frames';
@@ -9,6 +10,8 @@ import { messageIdFor } from '@chorus/shared/protocol/message-id';
 import { protocolLimits } from '@chorus/shared/protocol/limits';
 import { tracer } from '@chorus/shared/telemetry/tracing';
 import { limitNames } from '@chorus/shared/protocol/limit-names';
+import { SessionLifetime } from '../auth/session-lifetime.js';
+import type { VerifiedToken } from '../auth/verified-token.js';
 import { BackendError } from '../backend/message-service-client.js';
 import { RoomAttachment } from '../ordering/room-attachment.js';
 import type { RoomFeed } from '../ordering/room-feed.js';
@@ -37,22 +40,43 @@ export class ClientConnection {
   private readonly attachments = new Map<string, RoomAttachment>();
   private readonly limiter: FrameLimiter;
   private closed = false;
+  readonly user: string;
+  private currentToken: VerifiedToken;
+  private readonly lifetime: SessionLifetime;
   /** Names this connection to the edit leases: a second socket of the same user is another session. */
   readonly session: string;
   private heldLeases = false;
 
   constructor(
     private readonly socket: WebSocket,
-    readonly user: string,
+    token: VerifiedToken,
     private readonly services: GatewayServices,
   ) {
-    this.limiter = services.frameLimits.open(user);
+    this.user = token.user;
+    this.currentToken = token;
+    this.limiter = services.frameLimits.open(token.user);
+    this.lifetime = new SessionLifetime(token.expiresAt, services.auth.clockToleranceSeconds * 1000, () =>
+      this.end(closeCodes.tokenExpired, 'token_expired'),
+    );
     this.session = `${services.gatewayId}/${process.pid}/${++sessionCount}`;
     socket.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     socket.on('close', () => void this.onClose());
     socket.on('error', () => socket.terminate());
-    this.send({ type: 'welcome', user, gateway: services.gatewayId });
-    void services.presence.connected(user).catch(() => {});
+    this.send({ type: 'welcome', user: this.user, gateway: services.gatewayId, expiresAt: this.lifetime.expiresAtMs });
+    void services.presence.connected(this.user).catch(() => {});
+  }
+
+  /** The token this socket currently lives on (the last one refreshed). */
+  get token(): VerifiedToken {
+    return this.currentToken;
+  }
+
+  /** Closes the socket for an auth reason (expiry, revocation); the code tells the client which. */
+  end(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.lifetime.stop();
+    this.socket.close(code, reason);
   }
 
   sendRaw(frame: string): void {
@@ -157,7 +181,25 @@ export class ClientConnection {
       }
       case 'ping':
         return this.send({ type: 'pong', ...rid });
+      case 'refresh':
+        return this.refresh(frame);
     }
+  }
+
+  private async refresh(frame: RefreshFrame): Promise<void> {
+    const verified = await this.services.auth.verifier.verify(frame.token);
+    if (!verified.ok) throw new ClientError('invalid_token', `the new token was refused: ${verified.reason}`);
+    if (verified.token.user !== this.user) throw new ClientError('invalid_token', 'the new token is for another user; open a new socket for it');
+    let revoked: boolean;
+    try {
+      revoked = await this.services.auth.revocations.isRevoked(verified.token);
+    } catch (error) {
+      throw new ClientError('unavailable', `the revocation list is unreachable; refresh again (${(error as Error).message})`);
+    }
+    if (revoked) throw new ClientError('invalid_token', 'the new token was revoked');
+    this.currentToken = verified.token;
+    this.lifetime.renew(verified.token.expiresAt);
+    this.send({ type: 'refreshed', ...(frame.rid !== undefined && { rid: frame.rid }), expiresAt: this.lifetime.expiresAtMs });
   }
 
   private async sendMessage(frame: SendFrame): Promise<void> {
@@ -307,6 +349,7 @@ export class ClientConnection {
   private async onClose(): Promise<void> {
     this.closed = true;
     this.limiter.release();
+    this.lifetime.stop();
     for (const room of [...this.attachments.keys()]) await this.detach(room).catch(() => {});
     await this.services.presence.disconnected(this.user).catch(() => {});
     // Its leases end now, not at expiry, so another admin can edit at once.

@@ -1,4 +1,6 @@
 import type { Logger } from '@chorus/shared/logging/logger';
+import type { RevocationList } from '../auth/revocation-list.js';
+import type { TokenVerifier } from '../auth/verified-token.js';
 import type { GatewayMetrics } from '../http/gateway-metrics.js';
 import type { MessageServiceClient } from '../backend/message-service-client.js';
 import type { MessagePublisher } from '../publish/message-publisher.js';
@@ -19,6 +21,8 @@ export interface GatewayServices {
   reader: RoomReader;
   presence: Presence;
   metrics: GatewayMetrics;
+  /** Checks the token of a `refresh` frame; the tolerance extends a socket past exp like the verifier does. */
+  auth: { verifier: TokenVerifier; revocations: Pick<RevocationList, 'isRevoked'>; clockToleranceSeconds: number };
   maxFrameBytes: number;
   /** A socket whose unsent output exceeds this is closed as a slow consumer (it resumes later). */
   maxBufferedBytes: number;

@@ -7,6 +7,7 @@ import { parseClientFrame } from '@chorus/shared/protocol/parse-client-frame';
 import { protocolLimits } from '@chorus/shared/protocol/limits';
 import type { ErrorCode } from '@chorus/shared/protocol/error-codes';
 import type { RequestId } from '@chorus/shared/protocol/server-frames';
+import { bearerPrefix, protocolVersion } from '@chorus/shared/protocol/auth-subprotocol';
 
 /**
  * The floor of what this machine can deliver: the Chorus wire protocol subset the load tester uses
@@ -34,11 +35,18 @@ export async function startBareBroadcastServer(options: { port?: number; host?: 
   const sessions = new WeakMap<WebSocket, Session>();
 
   const http: Server = createServer((req, res) => handleHttp(req, res, tokens));
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: protocolLimits.maxFrameBytes });
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: protocolLimits.maxFrameBytes,
+    handleProtocols: (offered) => (offered.has(protocolVersion) ? protocolVersion : false),
+  });
 
   http.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const user = url.pathname === '/ws' ? tokens.get(url.searchParams.get('token') ?? '') : undefined;
+    socket.on('error', () => socket.destroy());
+    // The same handshake as a Chorus gateway: the token in Sec-WebSocket-Protocol, never in the URL.
+    const bearer = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).find((p) => p.startsWith(bearerPrefix));
+    const user = req.url === '/ws' && bearer ? tokens.get(bearer.slice(bearerPrefix.length)) : undefined;
     if (!user) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       return;

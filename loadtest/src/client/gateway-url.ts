@@ -1,6 +1,7 @@
 /**
  * A gateway is named by its http(s) base URL (as the operator renders it: http://<name>-gateway:8080).
- * Login goes to <base>/api/login and the socket to ws(s)://<host>/ws?token=...
+ * Login goes to <base>/api/login (dev mode) and the socket to ws(s)://<host>/ws, the token in
+ * Sec-WebSocket-Protocol.
  */
 export interface GatewayEndpoint {
   base: string;

@@ -1,5 +1,6 @@
 import WebSocket, { type RawData } from 'ws';
 import type { ServerFrame } from '@chorus/shared/protocol/server-frames';
+import { clientSubprotocols } from '@chorus/shared/protocol/auth-subprotocol';
 
 /** Where a simulated user's frames go: one object for the whole run, shared by every user. */
 export interface FrameSink {
@@ -77,7 +78,7 @@ export class SimUser {
   /** Opens the socket and resolves on the server's `welcome` frame. */
   connect(wsUrl: string, token: string, timeoutMs: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const ws = new WebSocket(`${wsUrl}?token=${encodeURIComponent(token)}`, {
+      const ws = new WebSocket(wsUrl, clientSubprotocols(token), {
         perMessageDeflate: false,
         handshakeTimeout: timeoutMs,
       });

@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { clientSubprotocols } from '@chorus/shared/protocol/auth-subprotocol';
 import type { GatewayEndpoint } from '../client/gateway-url.js';
 
 /** The socket was closed before the gateway's welcome (e.g. 4429: too many sockets for the user). */
@@ -10,7 +11,7 @@ export class RefusedSocket extends Error {
 
 /** Opens an authenticated socket and resolves once the gateway's `welcome` frame arrived. */
 export function openSocket(endpoint: GatewayEndpoint, token: string, timeoutMs = 10_000): Promise<WebSocket> {
-  const ws = new WebSocket(`${endpoint.wsUrl}?token=${encodeURIComponent(token)}`, { perMessageDeflate: false });
+  const ws = new WebSocket(endpoint.wsUrl, clientSubprotocols(token), { perMessageDeflate: false });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       ws.terminate();

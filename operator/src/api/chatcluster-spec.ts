@@ -11,6 +11,7 @@ const quantity = z.union([z.string(), z.number()]);
 const resources = z
   .object({ requests: z.record(z.string(), quantity).optional(), limits: z.record(z.string(), quantity).optional() })
   .optional();
+const originPattern = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$/;
 const storage = z.string().regex(/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'a quantity such as 1Gi');
 
 export const chatClusterSpec = z
@@ -32,6 +33,21 @@ export const chatClusterSpec = z
         ingress: z
           .object({ host: z.string().min(1), className: z.string().optional(), tlsSecretName: z.string().optional() })
           .optional(),
+        auth: z
+          .object({
+            devLogin: z.boolean().default(false),
+            hs256SecretRef: z.object({ name: z.string().min(1), key: z.string().min(1).default('secret') }).optional(),
+            jwksUrl: z.string().regex(/^https:\/\/\S+$/, 'an https:// URL').optional(),
+            issuer: z.string().min(1).default('chorus'),
+            audience: z.string().min(1).default('chorus'),
+            userClaim: z.string().regex(/^[A-Za-z0-9_:./-]{1,64}$/, 'a claim name').default('sub'),
+            maxTokenLifetimeSeconds: z.number().int().min(60).max(604_800).default(86_400),
+            allowedOrigins: z.array(z.string().regex(originPattern, 'an origin such as https://chat.example.com')).max(50).default([]),
+          })
+          .prefault({})
+          .refine((a) => !(a.devLogin && (a.jwksUrl || a.hs256SecretRef)), {
+            message: 'gateway.auth.jwksUrl and gateway.auth.hs256SecretRef do not apply with gateway.auth.devLogin (dev mode issues its own tokens)',
+          }),
       })
       .prefault({}),
     messageService: z
@@ -120,7 +136,10 @@ export const chatClusterSpec = z
       })
       .prefault({}),
   })
-  .prefault({});
+  .prefault({})
+  .refine((s) => !s.loadtest.enabled || s.gateway.auth.devLogin, {
+    message: 'loadtest.enabled needs gateway.auth.devLogin: true (the load tester logs in by name)',
+  });
 
 export type ChatClusterSpec = z.infer<typeof chatClusterSpec>;
 export type ResourceRequirements = NonNullable<z.infer<typeof resources>>;

@@ -2,7 +2,7 @@ import type { KubeObject } from '../kube/kube-object.js';
 import { appConfigMap } from './app-config.js';
 import type { BuildContext } from './build-context.js';
 import { disruptionBudgets } from './disruption-budgets.js';
-import { gatewayDeployment, gatewayIngress, gatewayService } from './gateway.js';
+import { gatewayDeployment, gatewayIngress, gatewayMetricsService, gatewayService } from './gateway.js';
 import { loadtestDeployment, loadtestJob } from './loadtest.js';
 import { messageServiceDeployment } from './message-service.js';
 import { mongodbHeadlessService, mongodbInitJob, mongodbStatefulSet } from './mongodb.js';
@@ -11,7 +11,7 @@ import { redisServices, redisStatefulSet } from './redis.js';
 
 /**
  * Every child a ChatCluster should have, in apply order (config and infrastructure before the
- * workloads that use them). Pure: spec in, objects out. The token Secret is separate (create-once).
+ * workloads that use them). Pure: spec in, objects out. The token and admin Secrets are separate (create-once).
  */
 export function desiredState(ctx: BuildContext): KubeObject[] {
   const { spec } = ctx;
@@ -25,6 +25,7 @@ export function desiredState(ctx: BuildContext): KubeObject[] {
     redisStatefulSet(ctx),
     ...(spec.mongodb.external ? [] : [mongodbHeadlessService(ctx), mongodbStatefulSet(ctx), mongodbInitJob(ctx)]),
     gatewayService(ctx),
+    gatewayMetricsService(ctx),
     gatewayIngress(ctx),
     gatewayDeployment(ctx),
     messageServiceDeployment(ctx),

@@ -5,6 +5,8 @@ import { childMeta, labels, names, selectorLabels, shortHash } from './naming.js
 import { containerSecurityContext, podSecurityContext, spreadAcrossNodes, tmpMount, tmpVolume, uids } from './pod-security.js';
 
 export const gatewayPort = 8080;
+/** /metrics, health and POST /admin/revoke: only the metrics Service reaches it, never the public Service or Ingress. */
+export const gatewayMetricsPort = 9464;
 
 /** Env every Chorus app container gets besides the shared ConfigMap. */
 export function otelEnv(ctx: BuildContext, service: string): Record<string, unknown>[] {
@@ -36,13 +38,19 @@ export function gatewayDeployment(ctx: BuildContext): KubeObject {
           containers: [
             {
               ...chorusContainer(spec, 'gateway', ['node', 'gateway/dist/src/main.js']),
-              ports: [{ name: 'http', containerPort: gatewayPort, protocol: 'TCP' }],
+              ports: [
+                { name: 'http', containerPort: gatewayPort, protocol: 'TCP' },
+                { name: 'metrics', containerPort: gatewayMetricsPort, protocol: 'TCP' },
+              ],
               envFrom: [{ configMapRef: { name: names.config(name) } }],
               env: [
                 { name: 'PORT', value: String(gatewayPort) },
                 // The services bind 127.0.0.1 unless told otherwise; in a pod they serve the Service and probes.
                 { name: 'HOST', value: '0.0.0.0' },
-                { name: 'CHORUS_TOKEN_SECRET', valueFrom: { secretKeyRef: { name: names.tokenSecret(name), key: 'CHORUS_TOKEN_SECRET' } } },
+                { name: 'METRICS_PORT', value: String(gatewayMetricsPort) },
+                { name: 'METRICS_HOST', value: '0.0.0.0' },
+                ...gatewayAuthEnv(ctx),
+                { name: 'ADMIN_TOKEN', valueFrom: { secretKeyRef: { name: names.adminSecret(name), key: 'ADMIN_TOKEN' } } },
                 { name: 'GATEWAY_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                 ...otelEnv(ctx, 'chorus-gateway'),
               ],
@@ -57,6 +65,42 @@ export function gatewayDeployment(ctx: BuildContext): KubeObject {
           volumes: [tmpVolume],
         },
       },
+    },
+  };
+}
+
+/**
+ * Identity settings (gateway/src/main.ts). devLogin: dev mode, signing with the generated token
+ * Secret. Otherwise jwt mode: HS256 with hs256SecretRef, or with the generated Secret when
+ * neither hs256SecretRef nor jwksUrl is set (the backend reads it to sign), and/or a JWKS URL.
+ */
+export function gatewayAuthEnv(ctx: BuildContext): Record<string, unknown>[] {
+  const { auth } = ctx.spec.gateway;
+  const generated = { name: names.tokenSecret(ctx.name), key: 'CHORUS_TOKEN_SECRET' };
+  const hs256 = auth.devLogin ? generated : (auth.hs256SecretRef ?? (auth.jwksUrl ? undefined : generated));
+  return [
+    { name: 'AUTH_MODE', value: auth.devLogin ? 'dev' : 'jwt' },
+    ...(hs256 ? [{ name: 'AUTH_HS256_SECRET', valueFrom: { secretKeyRef: hs256 } }] : []),
+    ...(auth.jwksUrl ? [{ name: 'AUTH_JWKS_URL', value: auth.jwksUrl }] : []),
+    { name: 'AUTH_ISSUER', value: auth.issuer },
+    { name: 'AUTH_AUDIENCE', value: auth.audience },
+    { name: 'AUTH_USER_CLAIM', value: auth.userClaim },
+    { name: 'AUTH_MAX_TOKEN_LIFETIME_SECONDS', value: String(auth.maxTokenLifetimeSeconds) },
+    ...(auth.allowedOrigins.length > 0 ? [{ name: 'ALLOWED_ORIGINS', value: auth.allowedOrigins.join(',') }] : []),
+  ];
+}
+
+/** For Prometheus inside the cluster; the public gateway Service and Ingress carry only the http port. */
+export function gatewayMetricsService(ctx: BuildContext): KubeObject {
+  const { name, cr } = ctx;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: childMeta(cr, names.gatewayMetrics(name), 'gateway'),
+    spec: {
+      type: 'ClusterIP',
+      selector: selectorLabels(name, 'gateway'),
+      ports: [{ name: 'metrics', port: gatewayMetricsPort, targetPort: 'metrics', protocol: 'TCP' }],
     },
   };
 }

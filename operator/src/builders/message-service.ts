@@ -5,7 +5,8 @@ import { otelEnv } from './gateway.js';
 import { childMeta, labels, names, selectorLabels, shortHash } from './naming.js';
 import { containerSecurityContext, podSecurityContext, spreadAcrossNodes, tmpMount, tmpVolume, uids } from './pod-security.js';
 
-export const messageServiceHealthPort = 8081;
+/** /metrics, /healthz, /readyz; no Service routes to it from outside the namespace. */
+export const messageServiceMetricsPort = 9464;
 
 export function messageServiceDeployment(ctx: BuildContext): KubeObject {
   const { spec, name, cr } = ctx;
@@ -32,20 +33,20 @@ export function messageServiceDeployment(ctx: BuildContext): KubeObject {
           containers: [
             {
               ...chorusContainer(spec, 'message-service', ['node', 'message-service/dist/src/main.js']),
-              ports: [{ name: 'health', containerPort: messageServiceHealthPort, protocol: 'TCP' }],
+              ports: [{ name: 'metrics', containerPort: messageServiceMetricsPort, protocol: 'TCP' }],
               envFrom: [{ configMapRef: { name: names.config(name) } }],
               env: [
-                { name: 'HEALTH_PORT', value: String(messageServiceHealthPort) },
-                { name: 'HEALTH_HOST', value: '0.0.0.0' },
+                { name: 'METRICS_PORT', value: String(messageServiceMetricsPort) },
+                { name: 'METRICS_HOST', value: '0.0.0.0' },
                 ...(external
                   ? [{ name: 'MONGODB_URI', valueFrom: { secretKeyRef: { name: external.name, key: external.key } } }]
                   : []),
                 ...otelEnv(ctx, 'chorus-message-service'),
               ],
               resources: resourcesFor(spec.messageService.resources, 'messageService'),
-              livenessProbe: { httpGet: { path: '/healthz', port: 'health' }, periodSeconds: 10, failureThreshold: 3 },
-              readinessProbe: { httpGet: { path: '/readyz', port: 'health' }, periodSeconds: 5, failureThreshold: 2 },
-              startupProbe: { httpGet: { path: '/healthz', port: 'health' }, periodSeconds: 2, failureThreshold: 30 },
+              livenessProbe: { httpGet: { path: '/healthz', port: 'metrics' }, periodSeconds: 10, failureThreshold: 3 },
+              readinessProbe: { httpGet: { path: '/readyz', port: 'metrics' }, periodSeconds: 5, failureThreshold: 2 },
+              startupProbe: { httpGet: { path: '/healthz', port: 'metrics' }, periodSeconds: 2, failureThreshold: 30 },
               securityContext: containerSecurityContext,
               volumeMounts: [tmpMount],
             },

@@ -24,6 +24,8 @@ export const names = {
   mongodbInit: (cr: string, hash: string) => `${cr}-mongodb-init-${hash}`,
   config: (cr: string) => `${cr}-config`,
   tokenSecret: (cr: string) => `${cr}-token`,
+  adminSecret: (cr: string) => `${cr}-admin`,
+  gatewayMetrics: (cr: string) => `${cr}-gateway-metrics`,
   loadtest: (cr: string) => `${cr}-loadtest`,
   loadtestJob: (cr: string, hash: string) => `${cr}-loadtest-${hash}`,
 };

@@ -4,7 +4,7 @@ import { parseSpec, type ChatClusterSpec } from '../api/chatcluster-spec.js';
 import { buildContext } from '../builders/build-context.js';
 import { desiredState } from '../builders/desired-state.js';
 import { fieldManager, names, selectorLabels, shortHash } from '../builders/naming.js';
-import { tokenSecret } from '../builders/token-secret.js';
+import { createOnceSecrets } from '../builders/token-secret.js';
 import { isStatus, KubeApiError, type KubeClient } from '../kube/kube-client.js';
 import type { KubeObject } from '../kube/kube-object.js';
 import { findCondition } from './conditions.js';
@@ -58,7 +58,7 @@ export class ChatClusterReconciler {
       return {};
     }
     const ctx = buildContext(cr, parsed.spec);
-    await this.ensureTokenSecret(cr);
+    await this.ensureCreateOnceSecrets(cr);
     const referenceProblems = await this.checkReferences(cr, parsed.spec);
     if (referenceProblems.length) await this.events.record(cr, 'Warning', 'InvalidReference', referenceProblems.join('; '));
 
@@ -130,23 +130,33 @@ export class ChatClusterReconciler {
   }
 
   /** What the schema cannot check: the external MongoDB URI Secret must exist and hold the key. */
+  /** What the schema cannot check: referenced Secrets (external MongoDB URI, HS256 key) must exist and hold the key. */
   private async checkReferences(cr: ChatCluster, spec: ChatClusterSpec): Promise<string[]> {
-    const ref = spec.mongodb.external?.uriSecretRef;
-    if (!ref) return [];
-    const secret = await this.client.get<KubeObject & { data?: Record<string, string> }>('Secret', cr.metadata.namespace, ref.name);
-    if (!secret) return [`spec.mongodb.external.uriSecretRef: Secret ${ref.name} not found in namespace ${cr.metadata.namespace}`];
-    if (!secret.data?.[ref.key]) return [`spec.mongodb.external.uriSecretRef: Secret ${ref.name} has no key ${ref.key}`];
-    return [];
+    const refs = [
+      ['spec.mongodb.external.uriSecretRef', spec.mongodb.external?.uriSecretRef],
+      ['spec.gateway.auth.hs256SecretRef', spec.gateway.auth.hs256SecretRef],
+    ] as const;
+    const problems: string[] = [];
+    for (const [field, ref] of refs) {
+      if (!ref) continue;
+      const secret = await this.client.get<KubeObject & { data?: Record<string, string> }>('Secret', cr.metadata.namespace, ref.name);
+      if (!secret) problems.push(`${field}: Secret ${ref.name} not found in namespace ${cr.metadata.namespace}`);
+      else if (!secret.data?.[ref.key]) problems.push(`${field}: Secret ${ref.name} has no key ${ref.key}`);
+    }
+    return problems;
   }
 
-  private async ensureTokenSecret(cr: ChatCluster): Promise<void> {
+  private async ensureCreateOnceSecrets(cr: ChatCluster): Promise<void> {
     const { namespace, name } = cr.metadata;
-    if (this.view.get('Secret', namespace!, names.tokenSecret(name!))) return;
-    const ctx = { cr, name: name!, namespace: namespace! } as Parameters<typeof tokenSecret>[0];
-    try {
-      await this.client.create(tokenSecret(ctx));
-    } catch (error) {
-      if (!isStatus(error, 409)) throw error; // exists already: keep its value
+    const ctx = { cr, name: name!, namespace: namespace! } as Parameters<(typeof createOnceSecrets)[number]>[0];
+    for (const build of createOnceSecrets) {
+      const secret = build(ctx);
+      if (this.view.get('Secret', namespace!, secret.metadata.name!)) continue;
+      try {
+        await this.client.create(secret);
+      } catch (error) {
+        if (!isStatus(error, 409)) throw error; // exists already: keep its value
+      }
     }
   }
 
@@ -154,6 +164,7 @@ export class ChatClusterReconciler {
   private async prune(cr: ChatCluster, desired: KubeObject[]): Promise<void> {
     const keep = new Set(desired.map((o) => `${o.kind}/${o.metadata.name}`));
     keep.add(`Secret/${names.tokenSecret(cr.metadata.name!)}`);
+    keep.add(`Secret/${names.adminSecret(cr.metadata.name!)}`);
     for (const child of this.view.ownedBy(cr.metadata.uid!)) {
       const id = `${child.kind}/${child.metadata.name}`;
       if (keep.has(id) || child.metadata.deletionTimestamp) continue;

@@ -198,15 +198,22 @@ describe('helm chart renders', { timeout: 120_000 }, () => {
     ]);
   });
 
-  test('the helm test hook follows a custom gateway port and is absent without a ChatCluster', async () => {
-    const objects = await helm.template(['-f', join(chartDir, 'ci', 'chatcluster-values.yaml')]);
+  test('the helm test hook follows a custom gateway port and is absent without a ChatCluster or without dev login', async () => {
+    const objects = await helm.template(['-f', join(chartDir, 'ci', 'chatcluster-values.yaml'), '--set', 'chatCluster.spec.gateway.auth.devLogin=true']);
     const command = find(objects, 'Pod', 'chorus-loadtest-smoke').spec.containers[0].command as string[];
     assert.equal(command[command.indexOf('--gateway') + 1], 'http://team-chat-gateway:9090');
     assert.ok(!(await helm.template()).some((o) => o.kind === 'Pod'));
+    assert.ok(!(await helm.template(['-f', join(chartDir, 'ci', 'chatcluster-values.yaml')])).some((o) => o.kind === 'Pod'), 'no smoke test: the load tester cannot log in');
+  });
+
+  test('the chart\'s ChatCluster has the dev login off unless asked for', async () => {
+    const chat = (objects: { kind: string; spec?: any }[]) => objects.find((o) => o.kind === 'ChatCluster')!.spec;
+    assert.equal(chat(await helm.template(['--set', 'chatCluster.create=true'])).gateway.auth.devLogin, false);
+    assert.equal(chat(await helm.template(['--set', 'chatCluster.create=true', '--set', 'chatCluster.spec.gateway.auth.devLogin=true'])).gateway.auth.devLogin, true);
   });
 
   test('the helm test command is accepted by the real load tester CLI (it runs, and fails only for want of a gateway)', async () => {
-    const objects = await helm.template(['--set', 'chatCluster.create=true', '--set', 'tests.loadtest.users=2', '--set', 'tests.loadtest.duration=1s']);
+    const objects = await helm.template(['--set', 'chatCluster.create=true', '--set', 'chatCluster.spec.gateway.auth.devLogin=true', '--set', 'tests.loadtest.users=2', '--set', 'tests.loadtest.duration=1s']);
     const command = [...(find(objects, 'Pod', 'chorus-loadtest-smoke').spec.containers[0].command as string[])];
     assert.equal(command[0], 'node');
     const out = join(scratch, 'smoke-reports');

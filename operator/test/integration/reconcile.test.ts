@@ -89,7 +89,13 @@ describe('operator reconciles a ChatCluster', { timeout: 180_000 }, () => {
     assert.deepEqual(container.command, ['node', 'gateway/dist/src/main.js']);
     assert.equal(container.readinessProbe.httpGet.path, '/readyz');
     assert.equal(container.livenessProbe.httpGet.path, '/healthz');
-    assert.deepEqual(container.env.find((e: any) => e.name === 'CHORUS_TOKEN_SECRET').valueFrom.secretKeyRef, { name: 'demo-token', key: 'CHORUS_TOKEN_SECRET' });
+    // The example runs in dev mode (its load test logs in by name); the key is the generated Secret.
+    assert.equal(container.env.find((e: any) => e.name === 'AUTH_MODE').value, 'dev');
+    assert.deepEqual(container.env.find((e: any) => e.name === 'AUTH_HS256_SECRET').valueFrom.secretKeyRef, { name: 'demo-token', key: 'CHORUS_TOKEN_SECRET' });
+    assert.deepEqual(container.env.find((e: any) => e.name === 'ADMIN_TOKEN').valueFrom.secretKeyRef, { name: 'demo-admin', key: 'ADMIN_TOKEN' });
+    assert.ok((await cluster.get(`/api/v1/namespaces/default/secrets/demo-admin`)).data.ADMIN_TOKEN, 'the admin Secret was created');
+    assert.deepEqual((await cluster.get(`/api/v1/namespaces/default/services/demo-gateway`)).spec.ports.map((p: any) => p.name), ['http'], 'no metrics on the public Service');
+    assert.equal((await cluster.get(`/api/v1/namespaces/default/services/demo-gateway-metrics`)).spec.ports[0].port, 9464);
     assert.equal(container.env.find((e: any) => e.name === 'GATEWAY_ID').valueFrom.fieldRef.fieldPath, 'metadata.name');
     assert.ok(container.resources.requests.cpu, 'resources');
     // Every pod template is "restricted".
@@ -242,6 +248,14 @@ describe('operator reconciles a ChatCluster', { timeout: 180_000 }, () => {
     assert.match(longName.stderr, /metadata.name must start with a letter.*at most 40 characters/);
     const digit = await cluster.kubectl(['apply', '-f', '-'], 'apiVersion: chorus.dev/v1alpha1\nkind: ChatCluster\nmetadata: {name: 1chat}\nspec: {}\n');
     assert.match(digit.stderr, /metadata.name must start with a letter/);
+    const devAndIdp = await cluster.kubectl(['apply', '-f', '-'], bad({ gateway: { auth: { devLogin: true, jwksUrl: 'https://idp.example/jwks' } } }));
+    assert.match(devAndIdp.stderr, /gateway.auth.jwksUrl and gateway.auth.hs256SecretRef do not apply with gateway.auth.devLogin/);
+    const plainJwks = await cluster.kubectl(['apply', '-f', '-'], bad({ gateway: { auth: { jwksUrl: 'http://idp.example/jwks', allowedOrigins: ['*'] } } }));
+    assert.match(plainJwks.stderr, /spec.gateway.auth.jwksUrl/);
+    assert.match(plainJwks.stderr, /spec.gateway.auth.allowedOrigins\[0\]/);
+    const loadWithoutDev = await cluster.kubectl(['apply', '-f', '-'], bad({ loadtest: { enabled: true } }));
+    assert.match(loadWithoutDev.stderr, /loadtest.enabled needs gateway.auth.devLogin true/);
+    assert.equal(await cluster.get('/apis/chorus.dev/v1alpha1/namespaces/default/chatclusters/bad'), undefined);
   });
 
   test('what the schema cannot check (a missing external MongoDB Secret) is reported in status', async () => {
@@ -262,6 +276,29 @@ describe('operator reconciles a ChatCluster', { timeout: 180_000 }, () => {
       const c = await cluster.get('/apis/chorus.dev/v1alpha1/namespaces/default/chatclusters/ext');
       return c.status.conditions.find((x: any) => x.type === 'Degraded').status === 'False';
     }, 15_000, 'Degraded=False once the Secret exists');
+  });
+
+  test('a backend HS256 Secret that does not exist (or lacks the key) is reported in status; the gateways read the key from it', async () => {
+    await cluster.kc(['apply', '-f', '-'], 'apiVersion: chorus.dev/v1alpha1\nkind: ChatCluster\nmetadata: {name: idp}\nspec: {gateway: {auth: {hs256SecretRef: {name: backend-jwt}, issuer: https://app.example, audience: chat}}}\n');
+    const degradedWith = async (pattern: RegExp) =>
+      eventually(async () => {
+        const c = await cluster.get('/apis/chorus.dev/v1alpha1/namespaces/default/chatclusters/idp');
+        const degraded = c?.status?.conditions?.find((x: any) => x.type === 'Degraded' && x.status === 'True');
+        return degraded && pattern.test(degraded.message) ? degraded : undefined;
+      }, 10_000, `Degraded=True matching ${pattern}`);
+    assert.equal((await degradedWith(/spec.gateway.auth.hs256SecretRef: Secret backend-jwt not found/)).reason, 'InvalidReference');
+    await cluster.kc(['create', 'secret', 'generic', 'backend-jwt', '--from-literal=other=x']);
+    await degradedWith(/Secret backend-jwt has no key secret/);
+    await cluster.kc(['patch', 'secret', 'backend-jwt', '--type=merge', '-p', JSON.stringify({ stringData: { secret: 'a'.repeat(40) } })]);
+    await eventually(async () => {
+      const c = await cluster.get('/apis/chorus.dev/v1alpha1/namespaces/default/chatclusters/idp');
+      return c.status.conditions.find((x: any) => x.type === 'Degraded').status === 'False';
+    }, 15_000, 'Degraded=False once the Secret has the key');
+    const gateway = await cluster.get(`${ns}/deployments/idp-gateway`);
+    const env = gateway.spec.template.spec.containers[0].env;
+    assert.equal(env.find((e: any) => e.name === 'AUTH_MODE').value, 'jwt');
+    assert.deepEqual(env.find((e: any) => e.name === 'AUTH_HS256_SECRET').valueFrom.secretKeyRef, { name: 'backend-jwt', key: 'secret' });
+    assert.equal(env.find((e: any) => e.name === 'AUTH_ISSUER').value, 'https://app.example');
   });
 
   test('health, readiness and metrics endpoints', async () => {

@@ -76,8 +76,62 @@ test('gateway and message-service follow the pod env contract', () => {
   assert.equal(config.MONGODB_DB, 'chorus');
   const ms = find(objects, 'Deployment', 'c1-message-service').spec.template.spec.containers[0];
   assert.deepEqual(ms.command, ['node', 'message-service/dist/src/main.js']);
-  assert.equal(ms.env.find((e: any) => e.name === 'HEALTH_PORT').value, '8081');
-  assert.equal(ms.readinessProbe.httpGet.port, 'health');
+  assert.equal(ms.env.find((e: any) => e.name === 'METRICS_PORT').value, '9464');
+  assert.equal(ms.readinessProbe.httpGet.port, 'metrics');
+});
+
+test('identity: by default jwt mode with the generated HS256 Secret, iss/aud chorus, and no dev login', () => {
+  const gw = find(build({}), 'Deployment', 'c1-gateway').spec.template.spec.containers[0];
+  const env = Object.fromEntries(gw.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+  assert.equal(env.AUTH_MODE, 'jwt');
+  assert.deepEqual(env.AUTH_HS256_SECRET, { secretKeyRef: { name: 'c1-token', key: 'CHORUS_TOKEN_SECRET' } });
+  assert.equal(env.AUTH_ISSUER, 'chorus');
+  assert.equal(env.AUTH_AUDIENCE, 'chorus');
+  assert.equal(env.AUTH_USER_CLAIM, 'sub');
+  assert.equal(env.AUTH_JWKS_URL, undefined);
+  assert.equal(env.ALLOWED_ORIGINS, undefined);
+  assert.deepEqual(env.ADMIN_TOKEN, { secretKeyRef: { name: 'c1-admin', key: 'ADMIN_TOKEN' } });
+  assert.equal(env.CHORUS_TOKEN_SECRET, undefined, 'the old variable is gone');
+});
+
+test('identity: devLogin, an identity provider (JWKS only), a backend Secret, origins', () => {
+  const envOf = (auth: unknown) => {
+    const gw = find(build({ gateway: { auth } }), 'Deployment', 'c1-gateway').spec.template.spec.containers[0];
+    return Object.fromEntries(gw.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+  };
+  assert.equal(envOf({ devLogin: true }).AUTH_MODE, 'dev');
+  const idp = envOf({ jwksUrl: 'https://idp.example/jwks.json', issuer: 'https://idp.example/', audience: 'chat', userClaim: 'preferred_username', allowedOrigins: ['https://chat.example.com', 'https://m.example.com'] });
+  assert.equal(idp.AUTH_MODE, 'jwt');
+  assert.equal(idp.AUTH_JWKS_URL, 'https://idp.example/jwks.json');
+  assert.equal(idp.AUTH_HS256_SECRET, undefined, 'JWKS only: no shared secret');
+  assert.equal(idp.AUTH_ISSUER, 'https://idp.example/');
+  assert.equal(idp.AUTH_USER_CLAIM, 'preferred_username');
+  assert.equal(idp.ALLOWED_ORIGINS, 'https://chat.example.com,https://m.example.com');
+  assert.deepEqual(envOf({ hs256SecretRef: { name: 'backend-jwt' } }).AUTH_HS256_SECRET, { secretKeyRef: { name: 'backend-jwt', key: 'secret' } });
+});
+
+test('identity: contradictory settings are refused with a clear message', () => {
+  const refused = (spec: unknown) => {
+    const parsed = parseSpec(spec);
+    assert.equal(parsed.ok, false);
+    return (parsed as { message: string }).message;
+  };
+  assert.match(refused({ gateway: { auth: { devLogin: true, jwksUrl: 'https://idp.example/jwks' } } }), /do not apply with gateway.auth.devLogin/);
+  assert.match(refused({ gateway: { auth: { jwksUrl: 'http://idp.example/jwks' } } }), /jwksUrl: an https:\/\/ URL/);
+  assert.match(refused({ gateway: { auth: { allowedOrigins: ['https://chat.example.com/path'] } } }), /allowedOrigins/);
+  assert.match(refused({ loadtest: { enabled: true } }), /loadtest.enabled needs gateway.auth.devLogin/);
+});
+
+test('/metrics is on a port of its own: the public Service and Ingress carry only http', () => {
+  const objects = build({ gateway: { ingress: { host: 'chat.example.com' } } });
+  assert.deepEqual(find(objects, 'Service', 'c1-gateway').spec.ports.map((p: any) => p.name), ['http']);
+  assert.equal(find(objects, 'Ingress', 'c1-gateway').spec.rules[0].http.paths[0].backend.service.port.name, 'http');
+  const metrics = find(objects, 'Service', 'c1-gateway-metrics');
+  assert.deepEqual(metrics.spec.ports, [{ name: 'metrics', port: 9464, targetPort: 'metrics', protocol: 'TCP' }]);
+  assert.equal(metrics.spec.type, 'ClusterIP');
+  const gw = find(objects, 'Deployment', 'c1-gateway').spec.template.spec.containers[0];
+  assert.deepEqual(gw.ports.map((p: any) => [p.name, p.containerPort]), [['http', 8080], ['metrics', 9464]]);
+  assert.equal(gw.env.find((e: any) => e.name === 'METRICS_PORT').value, '9464');
 });
 
 test('spec.limits reach both services as env in the shared ConfigMap; absent ones are left to the defaults', () => {
@@ -122,7 +176,7 @@ test('external MongoDB: no StatefulSet, URI from the Secret', () => {
 
 test('ingress, service type and load tester when asked for', () => {
   const objects = build({
-    gateway: { service: { type: 'LoadBalancer', port: 80 }, ingress: { host: 'chat.example.com', className: 'nginx' } },
+    gateway: { service: { type: 'LoadBalancer', port: 80 }, ingress: { host: 'chat.example.com', className: 'nginx' }, auth: { devLogin: true } },
     loadtest: { enabled: true, profile: 'new-year', args: ['--users', '50'] },
   });
   assert.equal(find(objects, 'Service', 'c1-gateway').spec.type, 'LoadBalancer');
@@ -148,7 +202,7 @@ test('builders are deterministic (idempotent applies); the token Secret is rando
 });
 
 test('every pod template is restricted and has resources', () => {
-  const objects = build({ loadtest: { enabled: true } });
+  const objects = build({ gateway: { auth: { devLogin: true } }, loadtest: { enabled: true } });
   for (const o of objects.filter((x) => ['Deployment', 'StatefulSet', 'Job'].includes(x.kind)) as any[]) {
     const pod = o.spec.template.spec;
     assert.equal(pod.securityContext.runAsNonRoot, true, o.metadata.name);

@@ -28,6 +28,8 @@ export const subjects = {
   presence: (room: string) => `chorus.presence.${room}`,
   historyRpc: 'chorus.rpc.history',
   roomsRpc: 'chorus.rpc.rooms',
+  /** A user or token id was revoked: every gateway closes the matching live sockets. */
+  tokenRevoked: 'chorus.auth.revoked',
   /** Roles, invites, bans, settings and edit leases of a room. */
   roomAdminRpc: 'chorus.rpc.roomAdmin',
   /** Has this message id been stored, and where? (a resend's look-up) */

@@ -114,6 +114,12 @@ export const leaseReleaseFrame = z.strictObject({
 
 export const roomsFrame = z.strictObject({ type: z.literal('rooms'), rid: requestId });
 export const pingFrame = z.strictObject({ type: z.literal('ping'), rid: requestId });
+/** A new token for the same user before the current one expires; the socket then lives until its exp. */
+export const refreshFrame = z.strictObject({
+  type: z.literal('refresh'),
+  rid: requestId,
+  token: z.string().min(1).max(protocolLimits.maxTokenChars),
+});
 
 export const clientFrameSchemas = {
   send: sendFrame,
@@ -124,6 +130,7 @@ export const clientFrameSchemas = {
   presence: presenceFrame,
   rooms: roomsFrame,
   ping: pingFrame,
+  refresh: refreshFrame,
   invite: inviteFrame,
   add: addFrame,
   remove: removeFrame,
@@ -148,6 +155,7 @@ export type HistoryFrame = z.infer<typeof historyFrame>;
 export type PresenceFrame = z.infer<typeof presenceFrame>;
 export type RoomsFrame = z.infer<typeof roomsFrame>;
 export type PingFrame = z.infer<typeof pingFrame>;
+export type RefreshFrame = z.infer<typeof refreshFrame>;
 export type MemberFrame = z.infer<(typeof clientFrameSchemas)[MemberFrameType]>;
 export type SettingsFrame = z.infer<typeof settingsFrame>;
 export type RoomInfoFrame = z.infer<typeof roomInfoFrame>;
@@ -163,6 +171,7 @@ export type ClientFrame =
   | PresenceFrame
   | RoomsFrame
   | PingFrame
+  | RefreshFrame
   | MemberFrame
   | SettingsFrame
   | RoomInfoFrame

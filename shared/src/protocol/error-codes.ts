@@ -12,6 +12,7 @@ export const errorCodes = [
   'catchup_failed', // a room's missed messages could not be read; join again with `after`
   'rate_limited', // too many frames too fast; `retryAfterMs` says when the next one is accepted
   'limit_exceeded', // a quota (rooms, members, sockets) is used up; `limit` names it
+  'invalid_token', // a refresh token that is invalid, expired, revoked or for another user
   'forbidden', // the user's role in the room does not allow this
   'not_invited', // the room is private and the user has no invite
   'banned', // the user is banned from the room

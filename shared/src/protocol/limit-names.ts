@@ -22,6 +22,3 @@ export const limitNames = {
 } as const;
 
 export type LimitName = (typeof limitNames)[keyof typeof limitNames];
-
-/** WebSocket close code for a socket refused because its user has too many open (see docs/limits.md). */
-export const tooManySocketsCloseCode = 4429;

@@ -7,6 +7,8 @@ export const protocolLimits = {
   /** Room ids are NATS subject tokens, so they stay within this alphabet. */
   roomIdPattern: /^[A-Za-z0-9_-]{1,64}$/,
   userNamePattern: /^[A-Za-z0-9_.-]{1,32}$/,
+  /** Longest token (a JWT) a client may present, in the subprotocol header or a refresh frame. */
+  maxTokenChars: 8192,
   clientMsgIdMaxChars: 64,
   maxHistoryLimit: 200,
   defaultHistoryLimit: 50,

@@ -25,6 +25,14 @@ export interface WelcomeFrame {
   type: 'welcome';
   user: string;
   gateway: string;
+  /** When the token ends this socket (ms since epoch, close code 4001) unless a `refresh` comes first. */
+  expiresAt: number;
+}
+/** Reply to `refresh`: the socket now lives until the new token's expiry. */
+export interface RefreshedFrame {
+  type: 'refreshed';
+  rid?: RequestId;
+  expiresAt: number;
 }
 export interface AckFrame {
   type: 'ack';
@@ -168,6 +176,7 @@ export type ServerFrame =
   | PresenceReplyFrame
   | RoomsReplyFrame
   | PongFrame
+  | RefreshedFrame
   | MemberUpdatedFrame
   | SettingsReplyFrame
   | RoomInfoReplyFrame

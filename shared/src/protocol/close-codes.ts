@@ -1,0 +1,12 @@
+/**
+ * WebSocket close codes the gateway uses besides the standard ones (1001 going away, 1009 too
+ * large, 1013 slow consumer). 4000-4999 are for applications (RFC 6455 section 7.4.2).
+ */
+export const closeCodes = {
+  /** The token's `exp` passed and no `refresh` frame brought a new one. */
+  tokenExpired: 4001,
+  /** The user or the token id was revoked. */
+  tokenRevoked: 4002,
+  /** The user already has LIMIT_SOCKETS_PER_USER sockets open (docs/limits.md). */
+  tooManySockets: 4429,
+} as const;
