@@ -210,7 +210,9 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       }),
     ),
   );
+  // The same header and request timeouts as the public port: a slow client holds neither.
   const internalServer: Server = createServer(
+    httpServerOptions(limits.http),
     createInternalHandler({ metrics: metrics.registry, ready, gatewayId, revocations, adminToken: config.adminToken }),
   );
   server.on('upgrade', (request, socket: Duplex, head) => {
