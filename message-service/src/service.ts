@@ -175,6 +175,7 @@ export async function startMessageService(config: MessageServiceConfig): Promise
     const maxReplyBytes = () => Math.floor((nc.info?.max_payload ?? 1024 * 1024) * 0.9);
     const history = new HistoryHandler(collections.messages, stream, writer, reads, maxReplyBytes, new MemberStore(collections));
     const roomLimits = new RoomLimits(collections, { ...defaultRoomLimits, ...config.roomLimits });
+    cleanups.push(() => roomLimits.flush()); // after the RPCs stop (cleanups run in reverse)
     const rooms = new RoomsHandler(collections, nc, stream, reads, roomLimits);
     const roomAdmin = new RoomAdminHandler(collections, new EditLeases(collections.leases, collections.rooms, config.editLeaseMs), nc, (room) => rooms.head(room, undefined), roomLimits);
     const lookups = new LookupHandler(collections.messages, writer, reads);

@@ -99,7 +99,7 @@ export class RoomAdminHandler {
         if (op === 'remove' && target.standing.state === 'member') this.announce(room, user, 'removed');
         else if (op === 'ban') this.announce(room, user, 'banned');
         else if (becomesMember) {
-          void this.limits.joined(room, user); // an estimate: the reply does not wait for it
+          this.limits.joined(room, user);
           this.announce(room, user, 'joined');
         }
         else if (op === 'promote' || op === 'demote') this.announce(room, user, 'role');

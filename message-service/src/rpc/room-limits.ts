@@ -23,13 +23,15 @@ const hourMs = 3_600_000;
 const exactWithin = 100;
 /** An estimate older than this is counted again. */
 const estimateMaxAgeMs = 10 * 60_000;
+const flushEveryMs = 500;
+const maxPendingCounts = 1_000;
 
 /**
  * Quotas on rooms and memberships, checked against MongoDB (the data they limit) before a create,
  * a join or an admin's add writes. Only memberships in state `member` count (not invites, bans).
  *
  * Counting memberships is a collection scan on FerretDB, so a join reads a kept count by _id
- * (`membership_counts`, raised by every join and add) and counts exactly only when that count is
+ * (`membership_counts`, raised by every join and add, written in batches) and counts exactly only when that count is
  * within 100 of the limit or older than 10 minutes. No kept count reads as 0 (a room or user nobody
  * joined since counts are kept); the first join starts one, counted exactly 10 minutes later. A
  * leave does not lower it, so it errs high until the next exact count; it errs low by memberships
@@ -38,6 +40,9 @@ const estimateMaxAgeMs = 10 * 60_000;
  * a limit may overshoot it by the number in flight.
  */
 export class RoomLimits {
+  private readonly pending = new Map<string, number>();
+  private flushTimer: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly collections: Collections,
     private readonly settings: RoomLimitSettings,
@@ -70,14 +75,35 @@ export class RoomLimits {
     }
   }
 
-  /** A user became a member of a room: the kept counts go up (best effort, they are estimates). */
-  async joined(room: string, user: string): Promise<void> {
-    // One update per key by _id equality: the only query FerretDB does not answer with a scan. A
-    // count kept from now on is counted exactly once it is 10 minutes old.
+  /**
+   * A user became a member of a room: the kept counts go up. Raises are gathered and written
+   * every 500 ms, one upsert per count: writes are what FerretDB's SQLite serializes, and a
+   * room's many joins cost one write per flush.
+   */
+  joined(room: string, user: string): void {
+    for (const key of [`room/${room}`, `user/${user}`]) this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
+    // Bounded: a burst of distinct rooms and users is written at once rather than held.
+    if (this.pending.size >= maxPendingCounts) void this.flush();
+    else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => void this.flush(), flushEveryMs);
+      this.flushTimer.unref();
+    }
+  }
+
+  /** Writes the gathered raises (also on close). */
+  async flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pending.size === 0) return;
     const countedAt = this.clock();
-    const raise = (key: string) =>
-      this.collections.membershipCounts.updateOne({ _id: key }, { $inc: { n: 1 }, $setOnInsert: { countedAt } }, { upsert: true }).catch(() => {});
-    await Promise.all([raise(`room/${room}`), raise(`user/${user}`)]);
+    const raises = [...this.pending];
+    this.pending.clear();
+    // One update per count by _id (a bulk write holds SQLite's write lock for all of them at once).
+    await Promise.all(
+      raises.map(([key, n]) =>
+        this.collections.membershipCounts.updateOne({ _id: key }, { $inc: { n }, $setOnInsert: { countedAt } }, { upsert: true }).catch(() => {}),
+      ),
+    ); // estimates: a lost raise is recounted later
   }
 
   private async requireRoomSlot(user: string): Promise<void> {
@@ -94,7 +120,7 @@ export class RoomLimits {
   private async count(key: string, filter: Filter<MembershipDoc>, max: number): Promise<number> {
     const now = this.clock();
     const kept = await this.collections.membershipCounts.findOne({ _id: key });
-    const estimate = kept?.n ?? 0;
+    const estimate = (kept?.n ?? 0) + (this.pending.get(key) ?? 0);
     if (estimate + exactWithin < max && (!kept || now - kept.countedAt < estimateMaxAgeMs)) return estimate;
     const exact = await this.collections.memberships.countDocuments(filter, { limit: max });
     await this.collections.membershipCounts.updateOne({ _id: key }, { $set: { n: exact, countedAt: now } }, { upsert: true }).catch(() => {});

@@ -76,7 +76,7 @@ export class RoomsHandler {
       { $set: { room, user, state: 'member', role: 'member', joinedAt: new Date(), readFrom: 0, fence: 0 } },
       { upsert: true },
     );
-    void this.limits.joined(room, user); // an estimate: the reply does not wait for it
+    this.limits.joined(room, user);
     this.announce(room, { user, change: 'joined' });
     return { room, head: 0, created: true }; // a new room has no messages
   }
@@ -92,7 +92,7 @@ export class RoomsHandler {
       await this.limits.beforeJoin(room, user);
       const readFrom = readFromAtJoin(settingsOf(roomDoc).history, head);
       if (await this.store.compareAndSet(room, user, doc, { state: 'member', role: 'member', joinedAt: new Date(), readFrom })) {
-        void this.limits.joined(room, user); // an estimate: the reply does not wait for it
+        this.limits.joined(room, user);
         this.announce(room, { user, change: 'joined' });
         return { room, head, created: false, readFrom };
       }
