@@ -91,7 +91,7 @@ test('a kept count far from the limit answers without counting; near the limit o
   assert.deepEqual([await kept('room/wide'), await kept('user/zed')], [null, null], 'none kept, far from the limit: 0, nothing counted');
   limits.joined('wide', 'zed');
   await limits.flush();
-  assert.deepEqual([(await kept('room/wide'))?.n, (await kept('user/zed'))?.n], [1, 1], 'a join starts or raises both');
+  assert.deepEqual([(await kept('room/wide'))?.n, await kept('user/zed')], [1, null], "a join starts the room's count; a user's starts later");
   limits.joined('wide', 'yan');
   limits.joined('wide', 'yan-2');
   assert.equal((await kept('room/wide'))?.n, 1, 'raises are gathered');
@@ -110,6 +110,15 @@ test('a kept count far from the limit answers without counting; near the limit o
   await setKept('room/wide', 950);
   await limits.beforeJoin('wide', 'yan');
   assert.equal((await kept('room/wide'))?.n, 3, 'near the limit: counted exactly');
+  // A user's 20th join on this replica counts its memberships exactly and keeps the count.
+  for (let i = 0; i < 19; i++) limits.joined(`r-${i}`, 'zed');
+  await limits.flush();
+  assert.equal(await kept('user/zed'), null);
+  await limits.beforeJoin('wide', 'zed');
+  assert.equal((await kept('user/zed'))?.n, 0, 'counted at the 20th join (no memberships were written here)');
+  limits.joined('wide', 'zed');
+  await limits.flush();
+  assert.equal((await kept('user/zed'))?.n, 1, 'and raised from then on');
   // A full room is refused from the exact count.
   const tight = new RoomLimits(collections, { roomsCreatedPerHour: 100, roomsPerUser: 1_000, membersPerRoom: 3 }, () => now);
   assert.deepEqual((await refusal(tight.beforeJoin('wide', 'yan'))).details, { limit: 'membersPerRoom' });

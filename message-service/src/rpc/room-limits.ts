@@ -25,6 +25,9 @@ const exactWithin = 100;
 const estimateMaxAgeMs = 10 * 60_000;
 const flushEveryMs = 500;
 const maxPendingCounts = 1_000;
+/** A user with no kept count is counted exactly (and from then on kept) at this many joins on one replica. */
+const countUntrackedEvery = 20;
+const maxUntrackedUsers = 10_000;
 
 /**
  * Quotas on rooms and memberships, checked against MongoDB (the data they limit) before a create,
@@ -32,8 +35,10 @@ const maxPendingCounts = 1_000;
  *
  * Counting memberships is a collection scan on FerretDB, so a join reads a kept count by _id
  * (`membership_counts`, raised by every join and add, written in batches) and counts exactly only when that count is
- * within 100 of the limit or older than 10 minutes. No kept count reads as 0 (a room or user nobody
- * joined since counts are kept); the first join starts one, counted exactly 10 minutes later. A
+ * within 100 of the limit or older than 10 minutes. No kept count reads as 0: a room's first join
+ * starts one; a user's is started by an exact count at the user's 20th join on a replica, so a
+ * user may join up to 19 rooms per replica unchecked before it (limits of 100 or less are always
+ * counted exactly). A
  * leave does not lower it, so it errs high until the next exact count; it errs low by memberships
  * from before counts were kept (for at most those 10 minutes) and by increments lost to a crash
  * between the two writes. Check and write are not one transaction: joins racing each other near
@@ -41,6 +46,8 @@ const maxPendingCounts = 1_000;
  */
 export class RoomLimits {
   private readonly pending = new Map<string, number>();
+  /** Joins on this replica of users with no kept count yet, oldest user first (bounded). */
+  private readonly untrackedJoins = new Map<string, number>();
   private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -82,6 +89,9 @@ export class RoomLimits {
    */
   joined(room: string, user: string): void {
     for (const key of [`room/${room}`, `user/${user}`]) this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
+    // A user without a kept count is counted exactly every 20th join on this replica (see count).
+    this.untrackedJoins.set(user, (this.untrackedJoins.get(user) ?? 0) + 1);
+    if (this.untrackedJoins.size > maxUntrackedUsers) this.untrackedJoins.delete(this.untrackedJoins.keys().next().value as string);
     // Bounded: a burst of distinct rooms and users is written at once rather than held.
     if (this.pending.size >= maxPendingCounts) void this.flush();
     else if (!this.flushTimer) {
@@ -101,7 +111,11 @@ export class RoomLimits {
     // One update per count by _id (a bulk write holds SQLite's write lock for all of them at once).
     await Promise.all(
       raises.map(([key, n]) =>
-        this.collections.membershipCounts.updateOne({ _id: key }, { $inc: { n }, $setOnInsert: { countedAt } }, { upsert: true }).catch(() => {}),
+        // A room's count starts with its first join; a user's only once counted (most users join a
+        // few rooms, and their counts would be one write each for nothing).
+        key.startsWith('room/')
+          ? this.collections.membershipCounts.updateOne({ _id: key }, { $inc: { n }, $setOnInsert: { countedAt } }, { upsert: true }).catch(() => {})
+          : this.collections.membershipCounts.updateOne({ _id: key }, { $inc: { n } }).catch(() => {}),
       ),
     ); // estimates: a lost raise is recounted later
   }
@@ -121,7 +135,10 @@ export class RoomLimits {
     const now = this.clock();
     const kept = await this.collections.membershipCounts.findOne({ _id: key });
     const estimate = (kept?.n ?? 0) + (this.pending.get(key) ?? 0);
-    if (estimate + exactWithin < max && (!kept || now - kept.countedAt < estimateMaxAgeMs)) return estimate;
+    const user = key.startsWith('user/') ? key.slice(5) : undefined;
+    const due = !kept && user !== undefined && (this.untrackedJoins.get(user) ?? 0) >= countUntrackedEvery;
+    if (!due && estimate + exactWithin < max && (!kept || now - kept.countedAt < estimateMaxAgeMs)) return estimate;
+    if (user !== undefined) this.untrackedJoins.delete(user);
     const exact = await this.collections.memberships.countDocuments(filter, { limit: max });
     await this.collections.membershipCounts.updateOne({ _id: key }, { $set: { n: exact, countedAt: now } }, { upsert: true }).catch(() => {});
     return exact;
