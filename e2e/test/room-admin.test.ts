@@ -102,7 +102,10 @@ describe('rooms with roles through the gateways (2 gateways, 2 message-services)
       for (;;) {
         const reply = await second.request({ type: 'lease_acquire', room: 'edit', target: 'settings' });
         if (reply.type === 'lease') return;
-        assert.equal(errorCode(reply), 'lease_held');
+        // `unavailable` is the service's "the lease changed hands while acquiring; try again".
+        assert.ok(['lease_held', 'unavailable'].includes(errorCode(reply)), `got ${errorCode(reply)}`);
+        // Poll, not flood: the gateway answers more than 50 frames a second with rate_limited.
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();
   });
