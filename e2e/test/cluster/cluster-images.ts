@@ -17,6 +17,8 @@ export interface ClusterImages {
   nats: string;
   redis: string;
   ferretdb: string;
+  /** scripts/versions.env */
+  versions: Record<string, string>;
   /** OCI archives besides Chorus's (pause and CoreDNS are imported by up.sh itself). */
   tars: Record<'nats' | 'redis' | 'ferretdb', string>;
 }
@@ -34,6 +36,7 @@ export async function clusterImages(): Promise<ClusterImages> {
   const images = join(cacheDir, 'images');
   const name = chorus.trim();
   return {
+    versions: v,
     chorus: name,
     chorusTar: join(images, `chorus-${name.split(':dev-')[1]}.tar`),
     nats: `localhost/nats:${v.NATS_SERVER_VERSION!.replace(/^v/, '')}`,

@@ -44,8 +44,17 @@ export async function clusterUnavailable(): Promise<string | undefined> {
   try {
     binaries.kubectl();
     binaries.helm();
+    binaries.etcd();
     const images = await clusterImages();
-    for (const path of [...Object.values(images.tars), images.chorusTar]) {
+    const kubernetes = join(cacheDir, `kubernetes-${images.versions.KUBERNETES_VERSION}`);
+    const parts = [
+      ...['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy'].map((b) => join(kubernetes, b)),
+      join(cacheDir, 'images', `pause-${images.versions.PAUSE_VERSION}.tar`),
+      join(cacheDir, 'images', `coredns-${images.versions.COREDNS_VERSION}.tar`),
+      ...Object.values(images.tars),
+      images.chorusTar,
+    ];
+    for (const path of parts) {
       if (!existsSync(path)) return `${path} is missing; run scripts/bootstrap.sh cluster`;
     }
   } catch (error) {
