@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { repoRoot } from '@chorus/local/servers/binaries';
+import { runCommand } from '@chorus/local/servers/run-command';
 import { clusterUnavailable, startKubeCluster, type KubeCluster } from './cluster/kube-cluster.js';
 import { connectUser } from './cluster/connect-user.js';
 import { chatCluster, ferretdb, manifest } from './cluster/platform-manifests.js';
@@ -170,5 +171,16 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     } finally {
       driver.close();
     }
+  });
+
+  test('no pod packet was forwarded off the bridge (the isolation rule dropped nothing)', { skip }, async (t) => {
+    const { code, stdout, stderr } = await runCommand('iptables', ['-w', '-L', 'CHORUS-ISOLATE', '-v', '-x', '-n']);
+    assert.equal(code, 0, stderr);
+    // Rule 1: to a Service IP not programmed yet (the cluster's own range); rule 2: anywhere else.
+    const drops = stdout.split('\n').filter((line) => /\bDROP\b/.test(line)).map((line) => line.trim().split(/\s+/));
+    assert.equal(drops.length, 2, stdout);
+    assert.equal(drops[0]![8], '10.96.0.0/16', stdout);
+    t.diagnostic(`dropped on their way to a Service IP before kube-proxy programmed it: ${drops[0]![0]} packets`);
+    assert.equal(Number(drops[1]![0]), 0, `packets from pods to other addresses:\n${stdout}`);
   });
 });

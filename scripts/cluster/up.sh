@@ -9,8 +9,19 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"; source "$here/env.sh"
 [ "$(id -u)" -eq 0 ] || { echo "[up] the test cluster needs root" >&2; exit 2; }
-if ip link show "$BRIDGE" >/dev/null 2>&1 || [ -e "$C/run/sysctl.orig" ]; then
-  echo "[up] $BRIDGE or $C/run exists: another test cluster runs on this machine, or one was not torn down (scripts/cluster/down.sh)" >&2
+# Left over by a run that was killed (no daemon of it alive): clean it up first.
+if [ -d "$C/run" ]; then
+  alive=0
+  for f in "$C"/run/*.pid; do [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && alive=1; done
+  if [ $alive = 1 ]; then
+    echo "[up] another test cluster runs on this machine ($C); stop it with scripts/cluster/down.sh" >&2
+    exit 3
+  fi
+  echo "[up] removing the remains of a previous run in $C" >&2
+  "$here/down.sh"
+fi
+if ip link show "$BRIDGE" >/dev/null 2>&1; then
+  echo "[up] another test cluster runs on this machine: bridge $BRIDGE exists (not ours: $C has no run state)" >&2
   exit 3
 fi
 mkdir -p "$C"/{run,logs,data,etc/cni/net.d,data/pv}
@@ -50,7 +61,11 @@ ip link add "$BRIDGE" type bridge
 ip addr add "$NODE_IP/16" dev "$BRIDGE"
 ip link set "$BRIDGE" up
 # Nothing a pod sends may leave the machine: drop whatever the bridge would forward elsewhere.
+# First rule: a Service IP that kube-proxy has not programmed yet (a pod dialling a Service
+# created a moment ago) would follow the default route; counted apart, as it is the cluster's own
+# address. Second rule: anything else, whose counter must stay 0.
 iptables -N CHORUS-ISOLATE
+iptables -A CHORUS-ISOLATE -i "$BRIDGE" ! -o "$BRIDGE" -d "$SERVICE_CIDR" -j DROP
 iptables -A CHORUS-ISOLATE -i "$BRIDGE" ! -o "$BRIDGE" -j DROP
 iptables -I FORWARD 1 -j CHORUS-ISOLATE
 cat > etc/cni/net.d/10-chorus.conflist <<JSON

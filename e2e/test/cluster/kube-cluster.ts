@@ -8,8 +8,8 @@
  *   await cluster.kc(['get', 'nodes']);             // kubectl that must succeed
  *   await cluster.stop();                           // down.sh: leaves nothing behind
  *
- * One cluster per machine (fixed bridge, addresses and ports): a second start while one runs fails
- * fast with up.sh's message.
+ * One cluster per machine (fixed bridge, addresses and ports): a second test run (another
+ * worktree) waits for the machine lock, up to 15 minutes, then fails with the reason.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -83,6 +83,34 @@ function script(name: string, args: string[] = [], timeoutMs = 300_000): Promise
   });
 }
 
+const lockPath = join(cacheDir, 'test-cluster.lock');
+const lockWaitMs = 15 * 60_000;
+
+/**
+ * Holds the machine's cluster lock while the returned release function is not called: a `flock`
+ * child that keeps it as long as its stdin is open, so even a SIGKILLed test run releases it.
+ */
+function acquireMachineLock(): Promise<() => void> {
+  const child = spawn('flock', ['-w', String(lockWaitMs / 1000), lockPath, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.once('exit', () => reject(new Error(`another test cluster held ${lockPath} for ${lockWaitMs / 60_000} minutes`)));
+    child.stdout.once('data', () => resolve(() => child.stdin.end()));
+  });
+}
+
+// The host settings up.sh and the kubelet change (up.sh saves them, down.sh restores them).
+const hostSysctls = [
+  'net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptables', 'vm.overcommit_memory', 'vm.panic_on_oom',
+  'kernel.panic', 'kernel.panic_on_oops', 'kernel.keys.root_maxkeys', 'kernel.keys.root_maxbytes', 'net.ipv4.conf.all.route_localnet',
+];
+async function readSysctls(): Promise<string> {
+  const { stdout } = await runCommand('sysctl', hostSysctls);
+  return stdout;
+}
+
 /** Synchronous teardown for a test process that is being interrupted (no event loop to wait on). */
 function tearDownNow(): void {
   spawnSync('bash', [join(scripts, 'down.sh')], { stdio: 'ignore', env: { ...process.env, CHORUS_CLUSTER_DIR: clusterDir }, timeout: 120_000 });
@@ -90,6 +118,8 @@ function tearDownNow(): void {
 
 export async function startKubeCluster(): Promise<KubeCluster> {
   const images = await clusterImages();
+  const release = await acquireMachineLock();
+  const sysctlsBefore = await readSysctls();
   const onSignal = (signal: NodeJS.Signals) => {
     tearDownNow();
     process.exit(signal === 'SIGINT' ? 130 : 143);
@@ -99,11 +129,12 @@ export async function startKubeCluster(): Promise<KubeCluster> {
   const forget = () => {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    release();
   };
   try {
     await script('up.sh', [...Object.values(images.tars), images.chorusTar]);
   } catch (error) {
-    // A cluster that is already running belongs to someone else: leave it alone.
+    // A cluster that is already running belongs to someone else (started by hand): leave it alone.
     if (!(error instanceof Error && /another test cluster runs/.test(error.message))) await script('down.sh').catch(() => {});
     forget();
     throw error;
@@ -132,6 +163,8 @@ export async function startKubeCluster(): Promise<KubeCluster> {
       try {
         await script('down.sh');
         await script('check-clean.sh');
+        const sysctlsAfter = await readSysctls();
+        if (sysctlsAfter !== sysctlsBefore) throw new Error(`host sysctls not restored:\nbefore\n${sysctlsBefore}after\n${sysctlsAfter}`);
       } finally {
         forget();
       }
