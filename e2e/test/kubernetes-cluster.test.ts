@@ -79,6 +79,24 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     }, 60_000, 'stream CHORUS_MESSAGES with 3 replicas');
   });
 
+  test('the load-test Job waits for a ready gateway, completes, and its summary is in its log', { skip }, async (t) => {
+    const selector = `app.kubernetes.io/instance=${name},app.kubernetes.io/component=loadtest`;
+    const jobs = JSON.parse(await cluster.kc(['-n', ns, 'get', 'jobs', '-l', selector, '-o', 'json'])).items;
+    assert.equal(jobs.length, 1);
+    const job = jobs[0].metadata.name as string;
+    let status: { succeeded?: number; failed?: number } = {};
+    await waitUntil(async () => {
+      status = (await get('job', job)).status ?? {};
+      return (status.succeeded ?? 0) + (status.failed ?? 0) > 0;
+    }, 180_000, `Job ${job} finished`);
+    const log = await cluster.kc(['-n', ns, 'logs', `job/${job}`]);
+    // The SLO verdict is the exit code: succeeded means PASS.
+    assert.equal(status.succeeded, 1, `Job ${job} failed:\n${log}`);
+    assert.match(log, /deliveries\s+\d+\/\d+ \(loss 0,/);
+    assert.match(log, /SLO: PASS/);
+    t.diagnostic(log.trim().split('\n').slice(-4).join('\n'));
+  });
+
   test('kubectl get chatcluster shows the printer columns', { skip }, async (t) => {
     const table = await cluster.kc(['-n', ns, 'get', 'chatcluster', name]);
     t.diagnostic(`kubectl get chatcluster\n${table}`);

@@ -125,6 +125,11 @@ test('ingress, service type and load tester when asked for', () => {
   assert.equal(ingress.spec.ingressClassName, 'nginx');
   const job = objects.find((o) => o.kind === 'Job' && o.metadata.name!.startsWith('c1-loadtest-')) as any;
   assert.deepEqual(job.spec.template.spec.containers[0].command, ['loadtest', 'new-year', '--gateway', 'http://c1-gateway:80', '--users', '50']);
+  // Created with the platform: it waits for a ready gateway before the run.
+  const wait = job.spec.template.spec.initContainers[0];
+  assert.deepEqual(wait.command.slice(0, 2), ['node', '-e']);
+  assert.match(wait.command[2], /\/readyz/);
+  assert.equal(wait.env.find((e: any) => e.name === 'LOADTEST_GATEWAY').value, 'http://c1-gateway:80');
   assert.equal(job.spec.template.spec.restartPolicy, 'Never');
   assert.deepEqual(find(objects, 'Deployment', 'c1-loadtest').spec.template.spec.containers[0].command, ['node', '-e', 'setInterval(() => {}, 1 << 30)']);
 });
