@@ -94,6 +94,8 @@ function acquireMachineLock(): Promise<() => void> {
   const child = spawn('flock', ['-w', String(lockWaitMs / 1000), lockPath, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
     stdio: ['pipe', 'pipe', 'ignore'],
   });
+  // Closing stdin after flock has gone (e.g. killed) must not surface as an EPIPE error.
+  child.stdin.on('error', () => {});
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.once('exit', () => reject(new Error(`another test cluster held ${lockPath} for ${lockWaitMs / 60_000} minutes`)));
