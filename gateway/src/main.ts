@@ -26,6 +26,9 @@ const envSchema = z
     MAX_FRAME_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).optional(),
     /** Server ping period; a socket that misses a ping is closed (ms). */
     PING_INTERVAL_MS: z.coerce.number().int().min(500).max(600_000).optional(),
+    /** Replicas and size of the message stream if this gateway is the first to create it. */
+    JETSTREAM_REPLICAS: z.coerce.number().int().min(1).max(5).optional(),
+    STREAM_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).optional(),
 
     /** dev: the gateway issues tokens to anyone (POST /api/login). jwt: it only verifies tokens it did not issue. */
     AUTH_MODE: z.enum(['dev', 'jwt']).default('jwt'),
@@ -127,6 +130,10 @@ async function main(): Promise<void> {
     ...(env.SHARED_PORT && { sharedPort: env.SHARED_PORT }),
     ...(env.MAX_FRAME_BYTES && { maxFrameBytes: env.MAX_FRAME_BYTES }),
     ...(env.PING_INTERVAL_MS && { pingIntervalMs: env.PING_INTERVAL_MS }),
+    stream: {
+      ...(env.JETSTREAM_REPLICAS !== undefined && { replicas: env.JETSTREAM_REPLICAS }),
+      ...(env.STREAM_MAX_BYTES !== undefined && { maxBytes: env.STREAM_MAX_BYTES }),
+    },
   });
 
   exitGracefullyOnSignals(log, async () => {
