@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything `npm start` and `npm test` need on a fresh Debian machine, once.
-# Usage: scripts/bootstrap.sh [npm] [apt] [nats] [ferretdb] [kube] [helm] [browser] [centrifugo] [nginx]
-# No argument = all but the opt-in parts (centrifugo, nginx: only bench rows need them).
+# Usage: scripts/bootstrap.sh [npm] [apt] [nats] [ferretdb] [kube] [helm] [browser] [centrifugo] [nginx] [cluster]
+# No argument = all but the opt-in parts (centrifugo, nginx: only bench rows need them; cluster:
+# only as root, the single-node test cluster of scripts/cluster/, see docs/kubernetes.md).
 # Builds are cached in $CHORUS_CACHE_DIR (default ~/.cache/chorus) keyed by version.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -14,6 +15,8 @@ log() { printf '[bootstrap] %s\n' "$*" >&2; }
 parts=("$@")
 named() { local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
 has() { [ ${#parts[@]} -eq 0 ] && return 0; named "$1"; }
+# The test cluster needs root (bridge, iptables, mounts); without it its tests report a skip.
+has_cluster() { named cluster || { [ ${#parts[@]} -eq 0 ] && [ "$(id -u)" -eq 0 ] && [ -z "${CHORUS_NO_CLUSTER:-}" ]; }; }
 
 apt_install() {
   local missing=()
@@ -38,6 +41,12 @@ if named nginx; then
   apt_install nginx
   if command -v systemctl >/dev/null 2>&1; then systemctl disable --now nginx >/dev/null 2>&1 || true; fi
   if [ -f /run/nginx.pid ]; then kill "$(cat /run/nginx.pid)" 2>/dev/null || true; fi
+fi
+# The test cluster's node: container runtime, CNI plugins, iptables, busybox (sh/wget in images);
+# debootstrap + buildah build the Chorus image from its Dockerfile without a registry or daemon.
+if has_cluster; then
+  apt_install containerd runc containernetworking-plugins iptables busybox-static jq gcc libc6-dev \
+    openssl redis-server debootstrap buildah
 fi
 
 go_build() { # name version module package
@@ -101,3 +110,5 @@ if has helm; then
     rm -rf "$tmp"; mv "$dir.tmp" "$dir"
   fi
 fi
+# Last: it needs nats-server, ferretdb and the npm install above.
+if has_cluster; then "$root/scripts/build-cluster.sh"; fi

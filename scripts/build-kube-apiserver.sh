@@ -8,35 +8,29 @@ source "$root/scripts/versions.env"
 cache="${CHORUS_CACHE_DIR:-$HOME/.cache/chorus}"
 log() { printf '[kube-apiserver] %s\n' "$*" >&2; }
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod
+source "$root/scripts/kubernetes-wrapper-module.sh"
 
-build_with_replaces() { # binary-name out-dir main-module version package
-  local name="$1" out="$2" module="$3" version="$4" pkg="$5"
-  [ -x "$out/$name" ] && return 0
+build_with_replaces() { # binary-name out-dir main-module version package [ldflags]
+  local name="$1" out="$2" module="$3" version="$4" pkg="$5" ldflags="${6:-}"
+  if [ -x "$out/$name" ]; then
+    # A kube-apiserver from before the link-time version stamp reports v0.0.0-master (Helm's
+    # kubeVersion check refuses it): re-link it, which reuses the warm compile cache.
+    [ -z "$ldflags" ] && return 0
+    "$out/$name" --version 2>/dev/null | grep -qx "Kubernetes $version" && return 0
+  fi
   log "building $name ($module $version), one time; this takes minutes on 2 cores"
   local work; work="$(mktemp -d)"
-  local gomod; gomod="$(go mod download -json "$module@$version" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
-  {
-    echo "module chorus.local/build-$name"
-    echo "go 1.24"
-    echo "require $module $version"
-    # Every relative replace in the upstream go.mod (k8s staging, etcd submodules) maps to the
-    # published module of the same release.
-    awk -v ver="$version" '
-      /=> \.\.?\// && !/FORBIDDEN/ {
-        mod=$1; if (mod=="replace") mod=$2
-        if (mod ~ /^k8s\.io\//) { v=ver; sub(/^v1\./, "v0.", v) } else { v=ver }
-        print "replace " mod " => " mod " " v
-      }' "$gomod"
-  } > "$work/go.mod"
-  echo 'package tools' > "$work/tools.go"
+  kubernetes_wrapper_module "$work" "$module" "$version"
   (cd "$work" && go mod tidy >/dev/null 2>&1 || true; go get "$pkg@$version" >/dev/null 2>&1 || true)
-  mkdir -p "$out.tmp"
-  (cd "$work" && go build -o "$out.tmp/$name" "$pkg")
-  mv "$out.tmp" "$out"
+  rm -rf "$out.tmp"; mkdir -p "$out.tmp"
+  (cd "$work" && go build -ldflags "$ldflags" -o "$out.tmp/$name" "$pkg")
+  # Over an existing binary: an atomic rename, so a test starting meanwhile finds one or the other.
+  if [ -d "$out" ]; then mv -f "$out.tmp/$name" "$out/$name" && rmdir "$out.tmp"; else mv "$out.tmp" "$out"; fi
   rm -rf "$work"
 }
 
 build_with_replaces kube-apiserver "$cache/kube-apiserver-$KUBERNETES_VERSION" \
-  k8s.io/kubernetes "$KUBERNETES_VERSION" k8s.io/kubernetes/cmd/kube-apiserver
+  k8s.io/kubernetes "$KUBERNETES_VERSION" k8s.io/kubernetes/cmd/kube-apiserver \
+  "$(kubernetes_version_ldflags "$KUBERNETES_VERSION")"
 build_with_replaces etcd "$cache/etcd-$ETCD_VERSION" \
   go.etcd.io/etcd/server/v3 "$ETCD_VERSION" go.etcd.io/etcd/server/v3

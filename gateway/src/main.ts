@@ -31,6 +31,9 @@ const envSchema = z
     MAX_FRAME_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).optional(),
     /** Server ping period; a socket that misses a ping is closed (ms). */
     PING_INTERVAL_MS: z.coerce.number().int().min(500).max(600_000).optional(),
+    /** Replicas and size of the message stream if this gateway is the first to create it. */
+    JETSTREAM_REPLICAS: z.coerce.number().int().min(1).max(5).optional(),
+    STREAM_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).optional(),
 
     /** Abuse limits (docs/limits.md): token buckets (rate per second, burst), socket and HTTP caps. */
     LIMIT_SOCKET_SENDS_PER_SEC: limit(100_000),
@@ -164,6 +167,10 @@ async function main(): Promise<void> {
     ...(env.PING_INTERVAL_MS && { pingIntervalMs: env.PING_INTERVAL_MS }),
     ...(env.MAX_ROOMS_PER_SOCKET && { maxRoomsPerSocket: env.MAX_ROOMS_PER_SOCKET }),
     limits: limitsFrom(env),
+    stream: {
+      ...(env.JETSTREAM_REPLICAS !== undefined && { replicas: env.JETSTREAM_REPLICAS }),
+      ...(env.STREAM_MAX_BYTES !== undefined && { maxBytes: env.STREAM_MAX_BYTES }),
+    },
   });
 
   exitGracefullyOnSignals(log, async () => {

@@ -19,6 +19,9 @@ export function runCommand(command: string, args: string[], options: { env?: Nod
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    // A command that exits without reading stdin (sysctl, iptables) makes this write fail with
+    // EPIPE; the exit code tells what happened, so the write error is not an error of its own.
+    child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
   });
 }

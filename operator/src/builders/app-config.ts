@@ -1,6 +1,7 @@
 import type { KubeObject } from '../kube/kube-object.js';
 import { serviceHost, type BuildContext } from './build-context.js';
 import { mongodbUri } from './mongodb.js';
+import { streamMaxBytes } from './nats.js';
 import { childMeta, names } from './naming.js';
 import { limitsEnv } from './limits-env.js';
 
@@ -11,6 +12,10 @@ export function appConfigData(ctx: BuildContext): Record<string, string> {
     NATS_URL: `nats://${serviceHost(names.nats(name), namespace)}:4222`,
     REDIS_URL: `redis://${serviceHost(names.redis(name), namespace)}:6379`,
     MONGODB_DB: 'chorus',
+    // The stream as the NATS cluster can hold it: replicated like NATS, and within its store.
+    // Whichever of gateway and message-service starts first creates it.
+    JETSTREAM_REPLICAS: String(spec.nats.replicas),
+    STREAM_MAX_BYTES: String(streamMaxBytes(ctx)),
     ...(!spec.mongodb.external && { MONGODB_URI: mongodbUri(ctx) }),
     LOG_LEVEL: spec.logLevel,
     ...(spec.tracing?.otlpEndpoint && { OTEL_EXPORTER_OTLP_ENDPOINT: spec.tracing.otlpEndpoint }),

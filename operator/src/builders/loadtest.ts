@@ -4,17 +4,45 @@ import { gatewayPort } from './gateway.js';
 import { childMeta, labels, names, selectorLabels, shortHash } from './naming.js';
 import { containerSecurityContext, podSecurityContext, tmpMount, tmpVolume, uids } from './pod-security.js';
 
+/**
+ * The Job is created with the rest of the ChatCluster, before any gateway is ready: its pod first
+ * waits (bounded, 10 minutes) until the gateway Service answers /readyz, so the run measures the
+ * platform and not its start-up.
+ */
+export const waitForGatewayScript = [
+  'const url = process.env.LOADTEST_GATEWAY + "/readyz";',
+  'const deadline = Date.now() + 600000;',
+  '(async () => {',
+  '  for (;;) {',
+  '    try { if ((await fetch(url, { signal: AbortSignal.timeout(2000) })).ok) return; } catch {}',
+  '    if (Date.now() > deadline) { console.error("no ready gateway at " + url + " within 10 minutes"); process.exit(1); }',
+  '    await new Promise((r) => setTimeout(r, 1000));',
+  '  }',
+  '})();',
+].join('\n');
+
 function loadtestPod(ctx: BuildContext, command: string[], restartPolicy: 'Never' | 'Always'): Record<string, unknown> {
   const { spec } = ctx;
+  const env = [{ name: 'LOADTEST_GATEWAY', value: gatewayUrl(ctx) }];
   return {
     restartPolicy,
     automountServiceAccountToken: false,
     securityContext: podSecurityContext(uids.chorus),
+    ...(restartPolicy === 'Never' && {
+      initContainers: [
+        {
+          ...chorusContainer(spec, 'wait-for-gateway', ['node', '-e', waitForGatewayScript]),
+          env,
+          resources: resourcesFor(undefined, 'loadtest'),
+          securityContext: containerSecurityContext,
+        },
+      ],
+    }),
     containers: [
       {
         ...chorusContainer(spec, 'loadtest', command),
         // The CLI's default gateway, so `kubectl exec -it deploy/<name>-loadtest -- loadtest new-year` just works.
-        env: [{ name: 'LOADTEST_GATEWAY', value: gatewayUrl(ctx) }],
+        env,
         resources: resourcesFor(undefined, 'loadtest'),
         securityContext: containerSecurityContext,
         // Reports go to ./reports (relative to /app); the root filesystem is read-only.

@@ -11,7 +11,8 @@ export function natsConfig(ctx: BuildContext): string {
     'server_name: $SERVER_NAME',
     'listen: 0.0.0.0:4222',
     'http: 0.0.0.0:8222',
-    'lame_duck_duration: 20s',
+    // nats-server 2.10+ refuses a lame-duck duration below 30 s (the config fails to load).
+    'lame_duck_duration: 30s',
     'lame_duck_grace_period: 5s',
     'jetstream {',
     '  store_dir: /data/jetstream',
@@ -34,6 +35,19 @@ function toNatsSize(quantity: string): string {
   if (!match) return quantity;
   const unit = (match[2] ?? '').replace('i', '').toUpperCase();
   return `${match[1]}${unit}`;
+}
+
+const unitBytes: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+
+/**
+ * The message stream's max_bytes: half of each NATS server's JetStream store. JetStream reserves
+ * max_bytes on every replica's store up front and refuses a stream that does not fit ("insufficient
+ * storage"); the other half is for the settings bucket and the store's own overhead.
+ */
+export function streamMaxBytes(ctx: BuildContext): number {
+  const match = /^([0-9.]+)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(ctx.spec.nats.storageSize);
+  const bytes = match ? Number(match[1]) * unitBytes[match[2] ?? '']! : 2 ** 30;
+  return Math.max(2 ** 20, Math.floor(bytes / 2));
 }
 
 export function natsConfigMap(ctx: BuildContext): KubeObject {
@@ -98,7 +112,8 @@ export function natsStatefulSet(ctx: BuildContext): KubeObject {
           affinity: spreadAcrossNodes(selectorLabels(name, 'nats')),
           automountServiceAccountToken: false,
           securityContext: podSecurityContext(uids.nats, true),
-          terminationGracePeriodSeconds: 30,
+          // Lame duck mode (30 s) must finish before the kubelet's SIGKILL.
+          terminationGracePeriodSeconds: 45,
           containers: [
             {
               name: 'nats',

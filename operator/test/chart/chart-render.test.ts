@@ -62,6 +62,14 @@ describe('helm chart renders', { timeout: 120_000 }, () => {
     });
   }
 
+  test('the chart declares kubeVersion: helm refuses a cluster older than 1.27', async () => {
+    const old = await helm.run(['template', 'chorus', chartDir, '--kube-version', '1.26.5']);
+    assert.notEqual(old.code, 0);
+    assert.match(old.stderr, /chart requires kubeVersion: >=1\.27\.0-0/);
+    const current = await helm.run(['template', 'chorus', chartDir, '--kube-version', '1.34.4']);
+    assert.equal(current.code, 0, current.stderr);
+  });
+
   test('a bad values file is refused by the schema with a message naming the fields', async () => {
     const bad = join(scratch, 'bad-values.yaml');
     writeFileSync(bad, 'operator:\n  replicas: "two"\nrbac:\n  namespaced: yes-please\nreplicaCount: 2\n');

@@ -158,11 +158,16 @@ test('NATS: routes only when clustered; quorum PDB', () => {
   const single = natsConfig(buildContext(cluster({}), (parseSpec({}) as any).spec));
   assert.doesNotMatch(single, /cluster \{/);
   assert.match(single, /max_file_store: 1G/);
+  // nats-server refuses to load a config with a lame-duck duration below 30 s.
+  assert.match(single, /lame_duck_duration: 30s/);
   const objects = build({ nats: { replicas: 5, storageSize: '10Gi' } });
   const conf = find(objects, 'ConfigMap', 'c1-nats-config').data['nats.conf'];
   assert.equal((conf.match(/nats:\/\/c1-nats-\d\.c1-nats-headless\.team\.svc:6222/g) ?? []).length, 5);
   assert.equal(find(objects, 'PodDisruptionBudget', 'c1-nats').spec.minAvailable, 3);
   assert.equal(find(objects, 'StatefulSet', 'c1-nats').spec.volumeClaimTemplates[0].spec.resources.requests.storage, '10Gi');
+  assert.ok(find(objects, 'StatefulSet', 'c1-nats').spec.template.spec.terminationGracePeriodSeconds > 30, 'lame duck mode ends before SIGKILL');
+  assert.equal(find(objects, 'ConfigMap', 'c1-config').data.JETSTREAM_REPLICAS, '5', 'the stream is replicated like the NATS cluster');
+  assert.equal(find(objects, 'ConfigMap', 'c1-config').data.STREAM_MAX_BYTES, String(5 * 2 ** 30), 'and fits in half of each store');
 });
 
 test('external MongoDB: no StatefulSet, URI from the Secret', () => {
@@ -185,6 +190,11 @@ test('ingress, service type and load tester when asked for', () => {
   assert.equal(ingress.spec.ingressClassName, 'nginx');
   const job = objects.find((o) => o.kind === 'Job' && o.metadata.name!.startsWith('c1-loadtest-')) as any;
   assert.deepEqual(job.spec.template.spec.containers[0].command, ['loadtest', 'new-year', '--gateway', 'http://c1-gateway:80', '--users', '50']);
+  // Created with the platform: it waits for a ready gateway before the run.
+  const wait = job.spec.template.spec.initContainers[0];
+  assert.deepEqual(wait.command.slice(0, 2), ['node', '-e']);
+  assert.match(wait.command[2], /\/readyz/);
+  assert.equal(wait.env.find((e: any) => e.name === 'LOADTEST_GATEWAY').value, 'http://c1-gateway:80');
   assert.equal(job.spec.template.spec.restartPolicy, 'Never');
   assert.deepEqual(find(objects, 'Deployment', 'c1-loadtest').spec.template.spec.containers[0].command, ['node', '-e', 'setInterval(() => {}, 1 << 30)']);
 });
