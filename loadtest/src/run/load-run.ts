@@ -215,6 +215,11 @@ export class LoadRun implements FrameSink {
       if (reply.type === 'error' && reply.code === 'room_exists') {
         reply = await user.request({ type: 'join', room: name }, this.config.requestTimeoutMs);
       }
+      // `unavailable` and `rate_limited` mean "try again" (protocol.md): a client retries, with backoff.
+      for (let attempt = 1; attempt <= joinRetries && reply.type === 'error' && retryable(reply); attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, reply.type === 'error' && reply.retryAfterMs ? reply.retryAfterMs : 100 * 2 ** attempt));
+        reply = await user.request({ type: 'join', room: name }, this.config.requestTimeoutMs);
+      }
       if (reply.type === 'joined') {
         user.roomIndexes.push(room);
         this.roomMemberCount[room]!++;
@@ -443,4 +448,11 @@ function countBy(values: string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const value of values.sort()) counts[value] = (counts[value] ?? 0) + 1;
   return counts;
+}
+
+/** Tries of a join answered `unavailable` or `rate_limited` after the first (0.2 s, 0.4 s, ... 3.2 s apart). */
+const joinRetries = 5;
+
+function retryable(reply: Extract<ServerFrame, { type: 'error' }>): boolean {
+  return reply.code === 'unavailable' || reply.code === 'rate_limited';
 }
