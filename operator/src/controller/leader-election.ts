@@ -51,7 +51,7 @@ export class LeaderElector {
   private readonly stoppedLeading: (() => void)[] = [];
 
   constructor(
-    private readonly client: KubeClient,
+    private readonly client: Pick<KubeClient, 'get' | 'create' | 'replace'>,
     private readonly options: LeaderElectionOptions,
   ) {
     this.leaseDurationMs = options.leaseDurationMs ?? 15_000;
@@ -98,7 +98,10 @@ export class LeaderElector {
     if (this.stopped) return;
     let ok = false;
     try {
-      ok = await this.tryAcquireOrRenew();
+      // A leader's renewal must end by its renew deadline, whatever the client's own timeout: a
+      // request hanging past it would keep a leader that may already have lost the lease.
+      const budgetMs = this.leading ? Math.max(0, this.lastRenew + this.renewDeadlineMs - Date.now()) : this.renewDeadlineMs;
+      ok = await withDeadline(this.tryAcquireOrRenew(), budgetMs);
     } catch (error) {
       this.options.logger?.warn({ err: String(error) }, 'leader election: lease request failed');
     }
@@ -168,4 +171,12 @@ export class LeaderElector {
       throw error;
     }
   }
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`lease request took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

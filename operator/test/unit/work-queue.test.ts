@@ -55,3 +55,17 @@ test('addAfter delivers later; shutDown releases waiting workers', async () => {
   q.add('y');
   assert.equal(await q.get(), undefined);
 });
+
+test('addAfter keeps the soonest of the times asked for a key, not the first', async () => {
+  const q = new WorkQueue();
+  const keepAlive = setTimeout(() => {}, 10_000);
+  const started = Date.now();
+  q.addAfter('k', 5_000); // e.g. a periodic resync
+  q.addAfter('k', 30); // then a failure's short requeue: it must not wait for the resync
+  q.addAfter('k', 2_000); // a later, longer one changes nothing
+  assert.equal(await q.get(), 'k');
+  assert.ok(Date.now() - started < 1_000, `delivered after ${Date.now() - started} ms`);
+  q.done('k');
+  clearTimeout(keepAlive);
+  q.shutDown();
+});
