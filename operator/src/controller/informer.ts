@@ -47,9 +47,11 @@ export class Informer<T extends KubeObject = KubeObject> {
   readonly synced = new Promise<void>((resolve) => (this.resolveSynced = resolve));
   private hasSyncedOnce = false;
   private running: Promise<void> | undefined;
+  /** The newest resourceVersion this informer has seen, kept when a watch fails mid-stream. */
+  private reached: string | undefined;
 
   constructor(
-    private readonly client: KubeClient,
+    private readonly client: Pick<KubeClient, 'list' | 'watch'>,
     readonly kind: ResourceKind,
     private readonly options: InformerOptions = {},
   ) {}
@@ -93,6 +95,7 @@ export class Informer<T extends KubeObject = KubeObject> {
           this.stats.lists++;
           this.replace(list.items);
           resourceVersion = list.resourceVersion;
+          this.reached = resourceVersion;
           if (!this.hasSyncedOnce) {
             this.hasSyncedOnce = true;
             this.resolveSynced();
@@ -109,8 +112,12 @@ export class Informer<T extends KubeObject = KubeObject> {
           this.stats.relists++;
           this.options.logger?.info({ kind: this.kind.kind }, 'watch resourceVersion expired (410); listing again');
           resourceVersion = undefined;
+          this.reached = undefined;
           continue;
         }
+        // A watch that failed part-way delivered events up to `reached`: watch again from there,
+        // not from where it began (which would replay them, or be compacted away sooner).
+        if (resourceVersion !== undefined && this.reached !== undefined) resourceVersion = this.reached;
         this.stats.errors++;
         this.options.logger?.warn({ kind: this.kind.kind, err: String(error), backoffMs }, 'list/watch failed; retrying');
         await this.sleep(backoffMs);
@@ -134,7 +141,10 @@ export class Informer<T extends KubeObject = KubeObject> {
         return;
       }
       const rv = obj?.metadata?.resourceVersion;
-      if (rv) last = rv;
+      if (rv) {
+        last = rv;
+        this.reached = rv;
+      }
       if (type === 'BOOKMARK') return;
       this.stats.lastEventAt = Date.now();
       const item = { ...obj, apiVersion: this.kind.apiVersion, kind: this.kind.kind } as T;
