@@ -42,20 +42,8 @@ export function roomAdminReplyOf(frame: RoomAdminFrame, result: unknown): Server
       return { type: 'settings', ...rid, room, settings };
     }
     case 'room_info': {
-      const info = result as RoomInfo;
-      return {
-        type: 'room_info',
-        ...rid,
-        room: info.room,
-        settings: info.settings,
-        owner: info.owner,
-        role: info.role,
-        members: info.members,
-        invites: info.invites,
-        bans: info.bans,
-        leases: info.leases.map(({ target, holder, fence, expiresAt }) => ({ target, holder, fence, expiresAt })),
-        truncated: info.truncated,
-      };
+      const { leases, ...info } = result as RoomInfo;
+      return { type: 'room_info', ...rid, ...info, leases: leases.map(({ target, holder, fence, expiresAt }) => ({ target, holder, fence, expiresAt })) };
     }
     case 'lease_acquire':
     case 'lease_renew': {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { roomId } from '../protocol/client-frames.js';
 import { protocolLimits } from '../protocol/limits.js';
-import type { ChatMessage } from '../protocol/server-frames.js';
+import type { ChatMessage, LeaseView, RoomInfoView } from '../protocol/server-frames.js';
 import {
   fencingToken,
   historyVisibility,
@@ -128,26 +128,12 @@ export interface MemberChange {
   /** Set when state is `member`. */
   role?: RoomRole;
 }
-export interface EditLease {
+/** `expiresAt` is ms since the epoch, by the message-service's clock. */
+export interface EditLease extends LeaseView {
   room: string;
-  target: string;
-  holder: string;
-  fence: number;
-  /** ms since the epoch, by the message-service's clock. */
-  expiresAt: number;
 }
-export interface RoomInfo {
-  room: string;
-  settings: RoomSettings;
-  owner: string;
-  /** The asking user's role. */
-  role: RoomRole;
-  /** At most `maxListed` of each, by name. */
-  members: { user: string; role: RoomRole }[];
-  invites: string[];
-  bans: string[];
+export interface RoomInfo extends RoomInfoView {
   leases: EditLease[];
-  truncated: boolean;
 }
 export interface RoomAdminResults {
   member: MemberChange;

@@ -105,19 +105,24 @@ export interface LeaseView {
   fence: number;
   expiresAt: number;
 }
-export interface RoomInfoReplyFrame {
-  type: 'room_info';
-  rid?: RequestId;
+/** A room as its admin panel shows it: the message-service's answer, as the client gets it. */
+export interface RoomInfoView {
   room: string;
   settings: RoomSettings;
   owner: string;
+  /** The asking user's role. */
   role: RoomRole;
+  /** At most `maxListed` of each, by name. */
   members: { user: string; role: RoomRole }[];
   invites: string[];
   bans: string[];
   /** Edit leases held now, by any session. */
   leases: LeaseView[];
   truncated: boolean;
+}
+export interface RoomInfoReplyFrame extends RoomInfoView {
+  type: 'room_info';
+  rid?: RequestId;
 }
 /** Reply to lease_acquire and lease_renew: this connection holds the lease until `expiresAt`. */
 export interface LeaseFrame extends LeaseView {
