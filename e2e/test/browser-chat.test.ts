@@ -303,7 +303,14 @@ test('two admins in two browser pages: the second sees the room being edited by 
     await alice.page.getByTestId('lease-state').filter({ hasText: 'Not being edited' }).waitFor();
     await alice.page.getByTestId('admin-edit').click();
     await alice.page.locator('[data-testid="lease-state"][data-mode="editing"]').waitFor();
-    await alice.page.getByTestId('admin-invite-user').fill('bob');
+    // Typing goes on across the panel's periodic redraw: the focus and the typed text survive it.
+    const inviteBox = alice.page.getByTestId('admin-invite-user');
+    await inviteBox.click();
+    await alice.page.keyboard.type('bo');
+    await inviteBox.evaluate((node) => node.setAttribute('data-before-redraw', ''));
+    await alice.page.locator('[data-testid="admin-invite-user"]:not([data-before-redraw])').waitFor({ timeout: 20_000 });
+    await alice.page.keyboard.type('b');
+    assert.equal(await inviteBox.inputValue(), 'bob', 'the keystroke after the redraw reached the input');
     await alice.page.getByTestId('admin-invite').click();
     await alice.page.getByText('Invited: bob').waitFor();
 

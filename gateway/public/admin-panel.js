@@ -141,10 +141,19 @@ export function createAdminPanel(connection) {
   function render() {
     const box = $('admin-panel');
     if (!panel.room) return box.replaceChildren();
-    // What the editor typed but has not saved stays in place across a redraw.
+    // What the editor typed but has not saved stays in place across a redraw, and so do the
+    // focus and caret: the 3 s refresh must not swallow the keystrokes of someone typing.
     const typed = panel.lease ? TYPED.map((id) => [id, $(id)?.value]).filter(([, v]) => v !== undefined) : [];
+    const focused = box.contains(document.activeElement) ? document.activeElement : null;
+    const focusedId = focused?.getAttribute('data-testid');
+    const caret = focused && 'selectionStart' in focused ? [focused.selectionStart, focused.selectionEnd] : null;
     draw(box);
     for (const [id, value] of typed) if ($(id)) $(id).value = value;
+    const refocus = focusedId ? $(focusedId) : null;
+    if (refocus && !refocus.disabled) {
+      refocus.focus();
+      if (caret && caret[0] !== null) refocus.setSelectionRange(caret[0], caret[1]);
+    }
   }
 
   function draw(box) {
