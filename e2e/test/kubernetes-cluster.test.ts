@@ -277,7 +277,8 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     } finally {
       driver.close();
       await timeline.stop();
-      t.diagnostic(`message-service pods and ChatCluster status over time (idle batching ${idle.batchSize}/${idle.flushIntervalMs} ms, tuned ${tuned?.batchSize}/${tuned?.flushIntervalMs} ms):\n${timeline.format()}`);
+      t.diagnostic(`message-service pods and ChatCluster status over time (batching before ${idle.batchSize}/${idle.flushIntervalMs} ms, tuned ${tuned?.batchSize}/${tuned?.flushIntervalMs} ms):`);
+      for (const line of timeline.format().split('\n')) t.diagnostic(line);
     }
     assert.ok(timeline.maxReady >= 3, `three message-services were Ready at once:\n${timeline.format()}`);
     assert.equal(timeline.rows.at(-1)?.pods, 1, timeline.format());
@@ -355,13 +356,16 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     assert.equal(await cluster.kc(['-n', ns, 'get', 'pod', 'chorus-operator-check', '--ignore-not-found', '-o', 'name']), '', 'a passed check deletes its pod');
 
     await cluster.kc(['-n', ns, 'scale', 'deployment/chorus-operator', '--replicas=0']);
-    await cluster.kc(['-n', ns, 'wait', '--for=delete', 'pod', '-l', operatorSelector, '--timeout=90s']);
-    await assert.rejects(cluster.helm(['test', 'chorus', '-n', ns, '--timeout', '120s']), /chorus-operator-check/);
-    const log = await cluster.kc(['-n', ns, 'logs', 'chorus-operator-check']);
-    assert.match(log, /chorus-operator:8081\/readyz/, `the failed check says what failed:\n${log}`);
-    await cluster.kc(['-n', ns, 'delete', 'pod', 'chorus-operator-check', '--wait=true']);
-    await cluster.kc(['-n', ns, 'scale', 'deployment/chorus-operator', '--replicas=2']);
-    await cluster.kc(['-n', ns, 'rollout', 'status', 'deployment/chorus-operator', '--timeout=120s']);
+    try {
+      await cluster.kc(['-n', ns, 'wait', '--for=delete', 'pod', '-l', operatorSelector, '--timeout=90s']);
+      await assert.rejects(cluster.helm(['test', 'chorus', '-n', ns, '--timeout', '120s']), /chorus-operator-check/);
+      const log = await cluster.kc(['-n', ns, 'logs', 'chorus-operator-check']);
+      assert.match(log, /GET http:\/\/chorus-operator:8081\/readyz: connect ECONNREFUSED/, `the failed check says what failed:\n${log}`);
+    } finally {
+      await cluster.kc(['-n', ns, 'delete', 'pod', 'chorus-operator-check', '--ignore-not-found', '--wait=true']);
+      await cluster.kc(['-n', ns, 'scale', 'deployment/chorus-operator', '--replicas=2']);
+      await cluster.kc(['-n', ns, 'rollout', 'status', 'deployment/chorus-operator', '--timeout=120s']);
+    }
   });
 
   test('helm uninstall removes every object the chart created; the CRD, the ChatClusters and the operator\'s Lease stay', { skip }, async (t) => {

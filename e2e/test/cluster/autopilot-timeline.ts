@@ -80,6 +80,6 @@ export class AutopilotTimeline {
   format(): string {
     const header = ['t(s)', 'pods', 'ready', 'terminating', 'queue', 'desired', 'batch', 'flush-ms'];
     const lines = this.rows.map((r) => [r.t.toFixed(1), r.pods, r.ready, r.terminating, r.queueDepth ?? '-', r.desiredReplicas ?? '-', r.batchSize ?? '-', r.flushIntervalMs ?? '-'].map(String));
-    return [header, ...lines].map((cells) => cells.map((c) => c.padStart(11)).join('')).join('\n');
+    return [header, ...lines].map((cells) => cells.map((c) => c.padStart(12)).join('')).join('\n');
   }
 }
