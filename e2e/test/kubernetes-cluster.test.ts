@@ -15,6 +15,11 @@ import { LoadDriver } from '@chorus/chaos/load/load-driver';
 import { v2Protocol } from '@chorus/chaos/protocol/v2-protocol';
 import type { ChatClient } from './support/chat-client.js';
 import { waitUntil } from './support/wait-until.js';
+import { AutopilotTimeline } from './cluster/autopilot-timeline.js';
+import { assertExactLedger } from './cluster/exact-ledger.js';
+import { describeObject, HelmRelease } from './cluster/helm-release.js';
+import { containerId, freezeContainer, tagImage, thawContainer } from './cluster/node-containerd.js';
+import { workerSettings } from './cluster/worker-settings.js';
 
 const unavailable = await clusterUnavailable();
 const name = 'chat';
@@ -200,6 +205,193 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     } finally {
       driver.close();
     }
+  });
+
+  // The autopilot, the version roll-out and the Helm life cycle (these run after the tests above;
+  // helm uninstall removes the operator, so it stays the last test that needs one).
+  const podsOf = async (component: string) =>
+    (JSON.parse(await cluster.kc(['-n', ns, 'get', 'pods', '-l', `app.kubernetes.io/instance=${name},app.kubernetes.io/component=${component}`, '-o', 'json'])).items as any[])
+      .filter((p) => !p.metadata.deletionTimestamp);
+  const isReady = (pod: any) => pod.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True') === true;
+
+  test('a backlog (the one writer frozen under load) makes the autopilot start message-services, retune batching, and scale back down once drained', { skip }, async (t) => {
+    const deployment = `${name}-message-service`;
+    // A user's knobs: 200 queued messages per replica (max 3), scale down after 10 s of a shallow queue.
+    await cluster.kc(['-n', ns, 'patch', 'chatcluster', name, '--type', 'merge', '-p', JSON.stringify({ spec: { messageService: { backlogPerReplica: 200, scaleDownStabilizationSeconds: 10 } } })]);
+    await cluster.kc(['-n', ns, 'wait', '--for=jsonpath={.status.autopilot.desiredReplicas}=1', `chatcluster/${name}`, '--timeout=90s']);
+    await cluster.kc(['-n', ns, 'rollout', 'status', `deployment/${deployment}`, '--timeout=120s']);
+    await waitUntil(async () => (await podsOf('message-service')).length === 1, 60_000, 'one message-service pod');
+    const idle = (await get('chatcluster', name)).status.batching as { batchSize: number; flushIntervalMs: number };
+    const [writer] = await podsOf('message-service');
+    const frozen = containerId(writer, 'message-service');
+
+    const timeline = new AutopilotTimeline(cluster, ns, name);
+    timeline.start();
+    const driver = await LoadDriver.start({
+      gatewayUrls: [gatewayUrl],
+      protocol: v2Protocol,
+      shape: { users: 40, roomSize: 4, sendsPerSecond: 150, maxSendSeconds: 90 },
+      prefix: 'k8s-ap',
+    });
+    let tuned: { batchSize: number; flushIntervalMs: number } | undefined;
+    try {
+      driver.startSending();
+      // The writer stops dead (cgroup freezer), as on a stalled node; the gateways keep publishing.
+      await freezeContainer(frozen);
+      try {
+        // 150 messages/s queue up behind it: past 400 the autopilot asks for 3 replicas.
+        await cluster.kc(['-n', ns, 'wait', '--for=jsonpath={.status.autopilot.desiredReplicas}=3', `chatcluster/${name}`, '--timeout=60s']);
+        // ...and moves batching to the throughput end for the deep queue.
+        await waitUntil(async () => {
+          const b = (await get('chatcluster', name)).status.batching;
+          if (b.batchSize > idle.batchSize && b.flushIntervalMs > idle.flushIntervalMs) tuned = b;
+          return tuned !== undefined;
+        }, 30_000, 'batching tuned up in status');
+        // Real pods start and become Ready next to the frozen one.
+        await waitUntil(async () => (await podsOf('message-service')).filter((p) => p.metadata.name !== writer.metadata.name && isReady(p)).length === 2, 120_000, 'two new message-service pods Ready');
+        // The new workers run with the tuned settings the operator wrote (their own /metrics), as status says.
+        await waitUntil(async () => {
+          const status = (await get('chatcluster', name)).status.batching;
+          const workers = await workerSettings(cluster, ns, name, [writer.metadata.name]);
+          return workers.length === 2 && status.batchSize > idle.batchSize && workers.every((w) => w.batchSize === status.batchSize && w.flushIntervalMs === status.flushIntervalMs);
+        }, 30_000, 'every new worker runs the batching settings status shows');
+      } finally {
+        await thawContainer(frozen);
+      }
+      await cluster.kc(['-n', ns, 'wait', '--for=jsonpath={.status.readyReplicas}=3', `deployment/${deployment}`, '--timeout=120s']);
+      const verdict = await assertExactLedger(driver);
+      t.diagnostic(`load while one writer was frozen: ${verdict.summary}`);
+      assert.ok(verdict.acked >= 1000, verdict.summary);
+      // Drained: after 10 s of a shallow queue, back to one replica and small batches.
+      await cluster.kc(['-n', ns, 'wait', '--for=jsonpath={.status.autopilot.desiredReplicas}=1', `chatcluster/${name}`, '--timeout=90s']);
+      await waitUntil(async () => (await podsOf('message-service')).length === 1, 90_000, 'scaled down to one message-service pod');
+      const selector = `app.kubernetes.io/instance=${name},app.kubernetes.io/component=message-service`;
+      const leaving = (JSON.parse(await cluster.kc(['-n', ns, 'get', 'pods', '-l', selector, '-o', 'json'])).items as any[]).filter((p) => p.metadata.deletionTimestamp);
+      for (const pod of leaving) await cluster.kc(['-n', ns, 'wait', '--for=delete', `pod/${pod.metadata.name}`, '--timeout=90s']);
+      await waitUntil(async () => (await get('chatcluster', name)).status.batching.batchSize < tuned!.batchSize, 60_000, 'batching tuned back down');
+      await waitUntil(async () => {
+        const status = (await get('chatcluster', name)).status.batching;
+        const workers = await workerSettings(cluster, ns, name);
+        return workers.length === 1 && workers[0]!.batchSize === status.batchSize && workers[0]!.flushIntervalMs === status.flushIntervalMs;
+      }, 30_000, 'the remaining worker runs the relaxed settings');
+    } finally {
+      driver.close();
+      await timeline.stop();
+      t.diagnostic(`message-service pods and ChatCluster status over time (batching before ${idle.batchSize}/${idle.flushIntervalMs} ms, tuned ${tuned?.batchSize}/${tuned?.flushIntervalMs} ms):`);
+      for (const line of timeline.format().split('\n')) t.diagnostic(line);
+    }
+    assert.ok(timeline.maxReady >= 3, `three message-services were Ready at once:\n${timeline.format()}`);
+    assert.equal(timeline.rows.at(-1)?.pods, 1, timeline.format());
+    const events = await cluster.kc(['-n', ns, 'get', 'events', '--field-selector', `involvedObject.name=${name},reason=Scaled`, '-o', 'jsonpath={range .items[*]}{.message}{"\\n"}{end}']);
+    assert.match(events, /message-service \d -> 3 replicas/, events);
+    assert.match(events, /message-service 3 -> \d replicas/, events);
+  });
+
+  test('a spec.version change rolls gateways and message-services to the new image tag under load, losing nothing (exact ledger)', { skip }, async (t) => {
+    const [repository, tag] = cluster.images.chorus.split(/:(?=[^:]+$)/) as [string, string];
+    // The same image under a second tag: a new version as far as Kubernetes can tell.
+    const next = `${tag}-next`;
+    await tagImage(cluster.images.chorus, `${repository}:${next}`);
+    const driver = await LoadDriver.start({
+      gatewayUrls: [gatewayUrl],
+      protocol: v2Protocol,
+      shape: { users: 40, roomSize: 4, sendsPerSecond: 100, maxSendSeconds: 120 },
+      prefix: 'k8s-ver',
+    });
+    try {
+      driver.startSending();
+      const delivered = () => driver.snapshot().ledger.delivered;
+      await waitUntil(() => delivered() >= 2000, 60_000, 'load flowing');
+      await cluster.kc(['-n', ns, 'patch', 'chatcluster', name, '--type', 'merge', '-p', JSON.stringify({ spec: { version: next } })]);
+      for (const component of ['gateway', 'message-service']) {
+        const deployment = `${name}-${component}`;
+        await waitUntil(async () => (await get('deployment', deployment)).spec.template.spec.containers[0].image === `${repository}:${next}`, 60_000, `${deployment} renders ${next}`);
+        await cluster.kc(['-n', ns, 'rollout', 'status', `deployment/${deployment}`, '--timeout=180s']);
+        await waitUntil(async () => {
+          const pods = await podsOf(component);
+          return pods.length > 0 && pods.every((p) => p.spec.containers[0].image === `${repository}:${next}` && p.metadata.labels['app.kubernetes.io/version'] === next && isReady(p));
+        }, 120_000, `every ${component} pod runs ${next}`);
+      }
+      await cluster.kc(['-n', ns, 'wait', '--for=condition=Ready', `chatcluster/${name}`, '--timeout=120s']);
+      const after = delivered();
+      await waitUntil(() => delivered() >= after + 2000, 60_000, 'load flowing through the new pods');
+      const verdict = await assertExactLedger(driver);
+      t.diagnostic(`rolled ${tag} -> ${next}: ${verdict.summary}`);
+      assert.ok(verdict.acked >= 1000, verdict.summary);
+      assert.ok(verdict.disconnects > 0, `the replaced gateways had users, who reconnected: ${verdict.summary}`);
+    } finally {
+      driver.close();
+    }
+  });
+
+  const chart = join(repoRoot, 'charts', 'chorus');
+  const operatorSelector = 'app.kubernetes.io/instance=chorus,app.kubernetes.io/component=operator';
+  const operatorPods = async () =>
+    (JSON.parse(await cluster.kc(['-n', ns, 'get', 'pods', '-l', operatorSelector, '-o', 'json'])).items as any[]).filter((p) => !p.metadata.deletionTimestamp);
+
+  test('helm upgrade with a changed value rolls the operator Deployment, and a new replica leads', { skip }, async () => {
+    const before = await get('deployment', 'chorus-operator');
+    const oldPods = new Set((await operatorPods()).map((p) => p.metadata.name as string));
+    await cluster.helm(['upgrade', 'chorus', chart, '-n', ns, '--reuse-values', '--set', 'operator.logLevel=debug', '--wait', '--timeout', '180s']);
+    await cluster.kc(['-n', ns, 'rollout', 'status', 'deployment/chorus-operator', '--timeout=120s']);
+    const upgraded = await get('deployment', 'chorus-operator');
+    assert.ok(upgraded.metadata.generation > before.metadata.generation, 'the Deployment spec changed');
+    const logLevel = (pod: any) => pod.spec.containers[0].env.find((e: any) => e.name === 'LOG_LEVEL')?.value;
+    await waitUntil(async () => {
+      const pods = await operatorPods();
+      return pods.length === 2 && pods.every((p) => !oldPods.has(p.metadata.name) && logLevel(p) === 'debug' && isReady(p));
+    }, 120_000, 'two new operator pods with LOG_LEVEL=debug');
+    const history = JSON.parse(await cluster.helm(['history', 'chorus', '-n', ns, '-o', 'json'])) as { revision: number; status: string }[];
+    assert.deepEqual(history.map((h) => [h.revision, h.status]), [[1, 'superseded'], [2, 'deployed']]);
+    // One of the new replicas took the Lease over.
+    await waitUntil(async () => {
+      const holder = (await get('lease', 'chorus-operator')).spec?.holderIdentity;
+      return (await operatorPods()).some((p) => p.metadata.name === holder);
+    }, 60_000, 'a new operator pod holds the Lease');
+  });
+
+  test('helm test: the operator check passes (its pod is then deleted), and fails with the reason while the operator is down', { skip }, async () => {
+    const out = await cluster.helm(['test', 'chorus', '-n', ns, '--timeout', '120s']);
+    assert.match(out, /TEST SUITE:\s+chorus-operator-check[\s\S]*Phase:\s+Succeeded/);
+    assert.equal(await cluster.kc(['-n', ns, 'get', 'pod', 'chorus-operator-check', '--ignore-not-found', '-o', 'name']), '', 'a passed check deletes its pod');
+
+    await cluster.kc(['-n', ns, 'scale', 'deployment/chorus-operator', '--replicas=0']);
+    try {
+      await cluster.kc(['-n', ns, 'wait', '--for=delete', 'pod', '-l', operatorSelector, '--timeout=90s']);
+      await assert.rejects(cluster.helm(['test', 'chorus', '-n', ns, '--timeout', '120s']), /chorus-operator-check/);
+      const log = await cluster.kc(['-n', ns, 'logs', 'chorus-operator-check']);
+      assert.match(log, /GET http:\/\/chorus-operator:8081\/readyz: connect ECONNREFUSED/, `the failed check says what failed:\n${log}`);
+    } finally {
+      await cluster.kc(['-n', ns, 'delete', 'pod', 'chorus-operator-check', '--ignore-not-found', '--wait=true']);
+      await cluster.kc(['-n', ns, 'scale', 'deployment/chorus-operator', '--replicas=2']);
+      await cluster.kc(['-n', ns, 'rollout', 'status', 'deployment/chorus-operator', '--timeout=120s']);
+    }
+  });
+
+  test('helm uninstall removes every object the chart created; the CRD, the ChatClusters and the operator\'s Lease stay', { skip }, async (t) => {
+    const release = new HelmRelease(cluster, 'chorus', ns);
+    const manifest = await release.manifest();
+    const created = await release.objectsOf(manifest);
+    const kinds = new Set(created.map((o) => o.kind));
+    for (const kind of ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Service', 'Deployment', 'PodDisruptionBudget']) {
+      assert.ok(kinds.has(kind), `the release created a ${kind}: ${created.map(describeObject).join(', ')}`);
+    }
+    const labelled = await release.labelled();
+    assert.ok(labelled.some((o) => o.kind === 'Pod'), 'the sweep sees the operator pods');
+    assert.ok((await release.records()).length >= 2, 'one release record per revision');
+    t.diagnostic(`the release's objects: ${created.map(describeObject).join(', ')}`);
+
+    await cluster.helm(['uninstall', 'chorus', '-n', ns, '--wait', '--timeout', '120s']);
+    await cluster.kc(['-n', ns, 'wait', '--for=delete', 'pod', '-l', operatorSelector, '--timeout=90s']);
+    assert.deepEqual((await release.objectsOf(manifest, true)).map(describeObject), [], 'objects of the release manifest left');
+    assert.deepEqual((await release.labelled()).map(describeObject), [], 'objects with the chart labels left');
+    assert.deepEqual((await release.records()).map(describeObject), [], 'release records left');
+    // Kept on purpose (docs/kubernetes.md, "Uninstall"): Helm never deletes a chart's crds/, so the
+    // ChatClusters and what they own stay; and the Lease the operator itself wrote.
+    await cluster.kc(['get', 'crd', 'chatclusters.chorus.dev']);
+    await cluster.kc(['-n', ns, 'get', 'chatcluster', name]);
+    await cluster.kc(['-n', ns, 'get', 'deployment', `${name}-gateway`]);
+    await cluster.kc(['-n', ns, 'get', 'lease', 'chorus-operator']);
   });
 
   test('no pod packet was forwarded off the bridge (the isolation rule dropped nothing)', { skip }, async (t) => {

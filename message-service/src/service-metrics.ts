@@ -1,8 +1,13 @@
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BatchSettings } from '@chorus/shared/batching/batch-settings';
 import type { MessageServiceStats } from './stats.js';
 
-/** Prometheus view of the service's counters (read from the stats at scrape time) and the process's. */
-export function serviceMetrics(stats: () => MessageServiceStats): Registry {
+/**
+ * Prometheus view of the service's counters (read from the stats at scrape time), the batching
+ * settings in force (what the autopilot or a person last wrote to the settings bucket, once this
+ * replica applied it), and the process's.
+ */
+export function serviceMetrics(stats: () => MessageServiceStats, settings: () => BatchSettings | undefined): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const counters: [keyof Omit<MessageServiceStats, 'recentBatchSizes'>, string][] = [
@@ -21,6 +26,21 @@ export function serviceMetrics(stats: () => MessageServiceStats): Registry {
       collect() {
         this.reset();
         this.inc(stats()[field]);
+      },
+    });
+  }
+  const live: [keyof Pick<BatchSettings, 'batchSize' | 'flushIntervalMs'>, string, string][] = [
+    ['batchSize', 'chorus_message_service_batch_size', 'Batch size in force'],
+    ['flushIntervalMs', 'chorus_message_service_flush_interval_ms', 'Flush interval in force (ms)'],
+  ];
+  for (const [field, name, help] of live) {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const current = settings();
+        if (current) this.set(current[field]);
       },
     });
   }

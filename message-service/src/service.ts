@@ -106,9 +106,10 @@ export async function startMessageService(config: MessageServiceConfig): Promise
 
   try {
     const stats = new StatsCollector();
+    let settings: LiveSettings | undefined; // set once the settings bucket is read
     let health: HealthServer | undefined;
     if (config.metricsPort) {
-      health = await startHealthServer({ port: config.metricsPort, host: config.metricsHost ?? '127.0.0.1', ready, metrics: serviceMetrics(() => stats.snapshot()) });
+      health = await startHealthServer({ port: config.metricsPort, host: config.metricsHost ?? '127.0.0.1', ready, metrics: serviceMetrics(() => stats.snapshot(), () => settings?.current()) });
       const server = health;
       cleanups.push(() => server.close());
     }
@@ -153,9 +154,10 @@ export async function startMessageService(config: MessageServiceConfig): Promise
     });
     writesFailing = () => processor.failing;
     let batcher: Batcher<InboundMessage> | undefined;
-    const settings = new LiveSettings(kv, log, (s) => batcher?.setLimits(s), config.defaultBatching ?? defaultBatchSettings);
-    const initial = await settings.start();
-    cleanups.push(() => settings.stop());
+    const live = new LiveSettings(kv, log, (s) => batcher?.setLimits(s), config.defaultBatching ?? defaultBatchSettings);
+    const initial = await live.start();
+    settings = live;
+    cleanups.push(() => live.stop());
     batcher = new Batcher<InboundMessage>(initial, (items) => processor.enqueue(items));
 
     const bufferSize = config.consumeBufferSize ?? Math.min(5_000, Math.max(256, 2 * initial.batchSize));
@@ -209,7 +211,7 @@ export async function startMessageService(config: MessageServiceConfig): Promise
     return {
       close: () => (closing ??= cleanUp().then(() => log.info('message-service stopped'))),
       stats: () => stats.snapshot(),
-      settings: () => settings.current(),
+      settings: () => live.current(),
       ready,
       metricsPort: health?.port,
       nc,

@@ -473,6 +473,9 @@ test('the metrics port answers /healthz, /readyz and /metrics', async () => {
     const text = await metrics.text();
     assert.match(text, /^chorus_message_service_processed_total \d+/m);
     assert.match(text, /^chorus_message_service_batches_total \d+/m);
+    // The batching settings this replica applied (the defaults: nothing was written to the bucket).
+    assert.match(text, new RegExp(`^chorus_message_service_batch_size ${withHealth.settings().batchSize}$`, 'm'));
+    assert.match(text, new RegExp(`^chorus_message_service_flush_interval_ms ${withHealth.settings().flushIntervalMs}$`, 'm'));
     assert.match(text, /^process_cpu_seconds_total /m);
     assert.equal(withHealth.ready(), true);
   } finally {

@@ -115,8 +115,9 @@ export class Manager implements ClusterView {
     return this.chatClusters.get(namespace, name);
   }
 
-  get(kind: string, namespace: string, name: string): KubeObject | undefined {
-    return this.children.get(kind)?.get(namespace, name);
+  get<T extends KubeObject>(kind: ResourceKind<T>, namespace: string, name: string): T | undefined {
+    // The informer of a kind caches objects of that kind (the table types them).
+    return this.children.get(kind.kind)?.get(namespace, name) as T | undefined;
   }
 
   ownedBy(uid: string): KubeObject[] {

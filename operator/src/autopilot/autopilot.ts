@@ -6,6 +6,7 @@ import type { ChatCluster, ChatClusterStatus } from '../api/chatcluster.js';
 import { parseSpec, type ChatClusterSpec } from '../api/chatcluster-spec.js';
 import type { KubeClient } from '../kube/kube-client.js';
 import { objectKey } from '../kube/kube-object.js';
+import { kinds } from '../kube/resource-kinds.js';
 import type { Manager } from '../manager.js';
 import type { OperatorMetrics } from '../server/operator-metrics.js';
 import { NatsTelemetry } from './nats-telemetry.js';
@@ -219,7 +220,7 @@ export class Autopilot {
 
   private async patchStatus(cr: ChatCluster, status: ChatClusterStatus): Promise<void> {
     try {
-      await this.options.client.mergePatch('ChatCluster', cr.metadata.namespace, cr.metadata.name!, { status }, 'status');
+      await this.options.client.mergePatch(kinds.ChatCluster, cr.metadata.namespace, cr.metadata.name!, { status }, 'status');
     } catch (error) {
       this.options.logger.warn({ err: String(error) }, 'autopilot could not write status');
     }

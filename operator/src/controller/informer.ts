@@ -1,5 +1,5 @@
 import type { Logger } from '@chorus/shared/logging/logger';
-import { isStatus, type KubeClient } from '../kube/kube-client.js';
+import { isStatus, type KubeClient, type WatchEvent } from '../kube/kube-client.js';
 import { objectKey, type KubeObject } from '../kube/kube-object.js';
 import type { ResourceKind } from '../kube/resource-kinds.js';
 
@@ -52,7 +52,7 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   constructor(
     private readonly client: Pick<KubeClient, 'list' | 'watch'>,
-    readonly kind: ResourceKind,
+    readonly kind: ResourceKind<T>,
     private readonly options: InformerOptions = {},
   ) {}
 
@@ -133,24 +133,24 @@ export class Informer<T extends KubeObject = KubeObject> {
     let gone = false;
     this.abort = new AbortController();
     this.stats.watches++;
-    const onEvent = (type: string, obj: any) => {
-      if (type === 'ERROR') {
-        if (obj?.code === 410) gone = true;
-        else this.options.logger?.warn({ kind: this.kind.kind, status: obj }, 'watch error event');
+    const onEvent = (event: WatchEvent<T>) => {
+      if (event.type === 'ERROR') {
+        if (event.object.code === 410) gone = true;
+        else this.options.logger?.warn({ kind: this.kind.kind, status: event.object }, 'watch error event');
         this.abort?.abort();
         return;
       }
-      const rv = obj?.metadata?.resourceVersion;
+      const rv = event.object.metadata?.resourceVersion;
       if (rv) {
         last = rv;
         this.reached = rv;
       }
-      if (type === 'BOOKMARK') return;
+      if (event.type === 'BOOKMARK') return;
       this.stats.lastEventAt = Date.now();
-      const item = { ...obj, apiVersion: this.kind.apiVersion, kind: this.kind.kind } as T;
+      const item = { ...event.object, apiVersion: this.kind.apiVersion, kind: this.kind.kind };
       const key = objectKey(item);
       const old = this.cache.get(key);
-      if (type === 'DELETED') {
+      if (event.type === 'DELETED') {
         this.cache.delete(key);
         this.emit('delete', item, old);
       } else {

@@ -1,6 +1,7 @@
 import type { Logger } from '@chorus/shared/logging/logger';
 import { isStatus, type KubeClient } from '../kube/kube-client.js';
-import type { KubeObject } from '../kube/kube-object.js';
+import type { Lease } from '../kube/object-types.js';
+import { kinds } from '../kube/resource-kinds.js';
 
 export interface LeaderElectionOptions {
   namespace: string;
@@ -14,16 +15,6 @@ export interface LeaderElectionOptions {
   /** How often candidates try and the leader renews. */
   retryPeriodMs?: number;
   logger?: Logger;
-}
-
-interface Lease extends KubeObject {
-  spec?: {
-    holderIdentity?: string;
-    leaseDurationSeconds?: number;
-    acquireTime?: string;
-    renewTime?: string;
-    leaseTransitions?: number;
-  };
 }
 
 /** RFC 3339 with microseconds, the format Lease.spec.renewTime (MicroTime) requires. */
@@ -82,7 +73,7 @@ export class LeaderElector {
     if (!this.leading) return;
     this.leading = false;
     try {
-      const lease = await this.client.get<Lease>('Lease', this.options.namespace, this.options.name);
+      const lease = await this.client.get(kinds.Lease, this.options.namespace, this.options.name);
       if (lease?.spec?.holderIdentity === this.options.identity) {
         await this.client.replace<Lease>({
           ...lease,
@@ -128,7 +119,7 @@ export class LeaderElector {
     const { namespace, name, identity } = this.options;
     const now = new Date();
     const leaseDurationSeconds = Math.max(1, Math.round(this.leaseDurationMs / 1000));
-    const lease = await this.client.get<Lease>('Lease', namespace, name);
+    const lease = await this.client.get(kinds.Lease, namespace, name);
     if (!lease) {
       try {
         await this.client.create<Lease>({

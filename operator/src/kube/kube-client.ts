@@ -26,6 +26,20 @@ export interface ListResult<T> {
   resourceVersion: string;
 }
 
+/** A metav1.Status, as a watch's ERROR event carries it. */
+export interface KubeStatus {
+  kind?: 'Status';
+  code?: number;
+  reason?: string;
+  message?: string;
+}
+
+/** One event of a watch stream: an object of the watched kind, a bookmark, or an error Status. */
+export type WatchEvent<T> =
+  | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: T }
+  | { type: 'BOOKMARK'; object: { metadata: { resourceVersion?: string } } }
+  | { type: 'ERROR'; object: KubeStatus };
+
 /**
  * A small typed REST client over the API server. It borrows authentication and TLS from
  * @kubernetes/client-node's KubeConfig (kubeconfig files, in-cluster service account), but
@@ -102,17 +116,17 @@ export class KubeClient {
     return parsed as T;
   }
 
-  async get<T extends KubeObject = KubeObject>(kind: string, namespace: string | undefined, name: string): Promise<T | undefined> {
+  async get<T extends KubeObject>(kind: ResourceKind<T>, namespace: string | undefined, name: string): Promise<T | undefined> {
     try {
-      return await this.request<T>('GET', resourcePath(kindOf(kind), namespace, name));
+      return await this.request<T>('GET', resourcePath(kind, namespace, name));
     } catch (error) {
       if (isStatus(error, 404)) return undefined;
       throw error;
     }
   }
 
-  async list<T extends KubeObject = KubeObject>(
-    kind: ResourceKind,
+  async list<T extends KubeObject>(
+    kind: ResourceKind<T>,
     namespace: string | undefined,
     query: { labelSelector?: string; fieldSelector?: string } = {},
   ): Promise<ListResult<T>> {
@@ -132,8 +146,8 @@ export class KubeClient {
     });
   }
 
-  mergePatch<T extends KubeObject = KubeObject>(kind: string, namespace: string | undefined, name: string, patch: unknown, subresource?: string): Promise<T> {
-    return this.request<T>('PATCH', resourcePath(kindOf(kind), namespace, name, subresource), {
+  mergePatch<T extends KubeObject>(kind: ResourceKind<T>, namespace: string | undefined, name: string, patch: unknown, subresource?: string): Promise<T> {
+    return this.request<T>('PATCH', resourcePath(kind, namespace, name, subresource), {
       body: patch,
       contentType: 'application/merge-patch+json',
     });
@@ -148,9 +162,9 @@ export class KubeClient {
     return this.request<T>('PUT', resourcePath(kindOf(obj.kind), obj.metadata.namespace, obj.metadata.name), { body: obj });
   }
 
-  async delete(kind: string, namespace: string | undefined, name: string, propagationPolicy = 'Background'): Promise<boolean> {
+  async delete(kind: ResourceKind, namespace: string | undefined, name: string, propagationPolicy = 'Background'): Promise<boolean> {
     try {
-      await this.request('DELETE', resourcePath(kindOf(kind), namespace, name), { query: { propagationPolicy } });
+      await this.request('DELETE', resourcePath(kind, namespace, name), { query: { propagationPolicy } });
       return true;
     } catch (error) {
       if (isStatus(error, 404)) return false;
@@ -163,11 +177,11 @@ export class KubeClient {
    * stream fails or stays silent for `idleTimeoutMs` (rejects), or `signal` aborts (resolves).
    * The idle timer restarts on every chunk, so only a dead connection trips it, never a long one.
    */
-  async watch(
-    kind: ResourceKind,
+  async watch<T extends KubeObject>(
+    kind: ResourceKind<T>,
     namespace: string | undefined,
     query: Record<string, string | undefined>,
-    onEvent: (type: string, object: any) => void,
+    onEvent: (event: WatchEvent<T>) => void,
     options: { signal: AbortSignal; idleTimeoutMs: number },
   ): Promise<void> {
     const url = new URL(this.server + resourcePath(kind, namespace));
@@ -209,8 +223,7 @@ export class KubeClient {
       const lines = createInterface({ input: body, crlfDelay: Infinity });
       for await (const line of lines) {
         if (!line.trim()) continue;
-        const event = JSON.parse(line) as { type: string; object: unknown };
-        onEvent(event.type, event.object);
+        onEvent(parseWatchEvent<T>(line, url.pathname));
       }
     } catch (error) {
       if (idle) throw new Error(`watch ${url.pathname}: no data for ${options.idleTimeoutMs} ms`);
@@ -221,4 +234,19 @@ export class KubeClient {
       options.signal.removeEventListener('abort', onAbort);
     }
   }
+}
+
+/** One line of a watch stream, checked for the shape every event has (the object is the server's). */
+export function parseWatchEvent<T>(line: string, path: string): WatchEvent<T> {
+  let event: { type?: unknown; object?: unknown };
+  try {
+    event = JSON.parse(line);
+  } catch {
+    throw new Error(`watch ${path}: not a JSON event: ${line.slice(0, 200)}`);
+  }
+  const types = ['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR'];
+  if (typeof event?.type !== 'string' || !types.includes(event.type) || typeof event.object !== 'object' || event.object === null) {
+    throw new Error(`watch ${path}: malformed event: ${line.slice(0, 200)}`);
+  }
+  return event as WatchEvent<T>;
 }

@@ -1,39 +1,47 @@
 /**
- * The API resources the operator reads or writes, with their REST paths. A fixed table instead
- * of discovery: the operator only ever touches these kinds, and the RBAC rules in
- * docs/operator.md list exactly them.
+ * The API resources the operator reads or writes: one table with each kind's apiVersion, REST
+ * plural, scope and the TypeScript type of its objects, so `client.get(kinds.Lease, ...)` returns
+ * a Lease and a list or watch of Deployments yields Workloads, with no kind string at the call.
+ * A fixed table instead of discovery: the operator only ever touches these kinds, and the RBAC
+ * rules in docs/operator.md list exactly them.
  */
-export interface ResourceKind {
-  kind: string;
-  apiVersion: string;
-  plural: string;
-  namespaced: boolean;
+import type { ChatCluster } from '../api/chatcluster.js';
+import type { KubeObject } from './kube-object.js';
+import type { ConfigMap, KubeEvent, Lease, Secret, Workload } from './object-types.js';
+
+export interface ResourceKind<T extends KubeObject = KubeObject> {
+  readonly kind: string;
+  readonly apiVersion: string;
+  readonly plural: string;
+  readonly namespaced: boolean;
+  /** Type only, never set: the objects of this kind (lets calls infer T from the kind). */
+  readonly objectType?: T;
 }
 
-function kind(kind: string, apiVersion: string, plural: string, namespaced = true): ResourceKind {
-  return { kind, apiVersion, plural, namespaced };
+function kind<T extends KubeObject>(kind: string, apiVersion: string, plural: string, namespaced = true): ResourceKind<T> {
+  return Object.freeze({ kind, apiVersion, plural, namespaced });
 }
 
 export const kinds = {
-  ChatCluster: kind('ChatCluster', 'chorus.dev/v1alpha1', 'chatclusters'),
-  Deployment: kind('Deployment', 'apps/v1', 'deployments'),
-  StatefulSet: kind('StatefulSet', 'apps/v1', 'statefulsets'),
-  Service: kind('Service', 'v1', 'services'),
-  ConfigMap: kind('ConfigMap', 'v1', 'configmaps'),
-  Secret: kind('Secret', 'v1', 'secrets'),
-  PodDisruptionBudget: kind('PodDisruptionBudget', 'policy/v1', 'poddisruptionbudgets'),
-  Job: kind('Job', 'batch/v1', 'jobs'),
-  Ingress: kind('Ingress', 'networking.k8s.io/v1', 'ingresses'),
-  Event: kind('Event', 'v1', 'events'),
-  Lease: kind('Lease', 'coordination.k8s.io/v1', 'leases'),
+  ChatCluster: kind<ChatCluster>('ChatCluster', 'chorus.dev/v1alpha1', 'chatclusters'),
+  Deployment: kind<Workload>('Deployment', 'apps/v1', 'deployments'),
+  StatefulSet: kind<Workload>('StatefulSet', 'apps/v1', 'statefulsets'),
+  Service: kind<KubeObject>('Service', 'v1', 'services'),
+  ConfigMap: kind<ConfigMap>('ConfigMap', 'v1', 'configmaps'),
+  Secret: kind<Secret>('Secret', 'v1', 'secrets'),
+  PodDisruptionBudget: kind<KubeObject>('PodDisruptionBudget', 'policy/v1', 'poddisruptionbudgets'),
+  Job: kind<KubeObject>('Job', 'batch/v1', 'jobs'),
+  Ingress: kind<KubeObject>('Ingress', 'networking.k8s.io/v1', 'ingresses'),
+  Event: kind<KubeEvent>('Event', 'v1', 'events'),
+  Lease: kind<Lease>('Lease', 'coordination.k8s.io/v1', 'leases'),
 } as const;
 
 export type KindName = keyof typeof kinds;
 
+/** The table entry of an object's `kind` (for objects that carry it: apply, create, replace, pruning). */
 export function kindOf(name: string): ResourceKind {
-  const found = (kinds as Record<string, ResourceKind>)[name];
-  if (!found) throw new Error(`the operator does not manage kind ${name}`);
-  return found;
+  if (!Object.hasOwn(kinds, name)) throw new Error(`the operator does not manage kind ${name}`);
+  return kinds[name as KindName];
 }
 
 /** REST path of a collection (name undefined) or an object, optionally a subresource. */

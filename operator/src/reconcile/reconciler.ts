@@ -7,6 +7,7 @@ import { fieldManager, names, selectorLabels, shortHash } from '../builders/nami
 import { createOnceSecrets } from '../builders/token-secret.js';
 import { isStatus, KubeApiError, type KubeClient } from '../kube/kube-client.js';
 import type { KubeObject } from '../kube/kube-object.js';
+import { kindOf, kinds, type ResourceKind } from '../kube/resource-kinds.js';
 import { findCondition } from './conditions.js';
 import { keepImmutableFields } from './immutable-fields.js';
 import type { EventRecorder } from './event-recorder.js';
@@ -15,7 +16,7 @@ import { computeStatus, invalidSpecStatus, type ReconcilerStatus } from './statu
 /** Read access to the informer caches the reconciler decides from. */
 export interface ClusterView {
   getChatCluster(namespace: string, name: string): ChatCluster | undefined;
-  get(kind: string, namespace: string, name: string): KubeObject | undefined;
+  get<T extends KubeObject>(kind: ResourceKind<T>, namespace: string, name: string): T | undefined;
   /** Every cached child whose controller reference points at this owner uid. */
   ownedBy(uid: string): KubeObject[];
 }
@@ -69,7 +70,7 @@ export class ChatClusterReconciler {
     const warnings: string[] = [];
     for (const wanted of desired) {
       const id = `${wanted.kind}/${namespace}/${wanted.metadata.name}`;
-      const cached = this.view.get(wanted.kind, namespace, wanted.metadata.name!);
+      const cached = this.view.get(kindOf(wanted.kind), namespace, wanted.metadata.name!);
       const kept = keepImmutableFields(wanted, cached);
       warnings.push(...kept.warnings);
       const obj = kept.object;
@@ -102,11 +103,11 @@ export class ChatClusterReconciler {
       workerReplicas: ctx.workerReplicas,
       gatewaySelector: Object.entries(selectorLabels(name, 'gateway')).map(([k, v]) => `${k}=${v}`).join(','),
       children: {
-        gateway: this.view.get('Deployment', namespace, names.gateway(name)),
-        messageService: this.view.get('Deployment', namespace, names.messageService(name)),
-        nats: this.view.get('StatefulSet', namespace, names.nats(name)),
-        redis: this.view.get('StatefulSet', namespace, names.redis(name)),
-        mongodb: this.view.get('StatefulSet', namespace, names.mongodb(name)),
+        gateway: this.view.get(kinds.Deployment, namespace, names.gateway(name)),
+        messageService: this.view.get(kinds.Deployment, namespace, names.messageService(name)),
+        nats: this.view.get(kinds.StatefulSet, namespace, names.nats(name)),
+        redis: this.view.get(kinds.StatefulSet, namespace, names.redis(name)),
+        mongodb: this.view.get(kinds.StatefulSet, namespace, names.mongodb(name)),
       },
       applyErrors: errors,
       referenceProblems,
@@ -139,7 +140,7 @@ export class ChatClusterReconciler {
     const problems: string[] = [];
     for (const [field, ref] of refs) {
       if (!ref) continue;
-      const secret = await this.client.get<KubeObject & { data?: Record<string, string> }>('Secret', cr.metadata.namespace, ref.name);
+      const secret = await this.client.get(kinds.Secret, cr.metadata.namespace, ref.name);
       if (!secret) problems.push(`${field}: Secret ${ref.name} not found in namespace ${cr.metadata.namespace}`);
       else if (!secret.data?.[ref.key]) problems.push(`${field}: Secret ${ref.name} has no key ${ref.key}`);
     }
@@ -151,7 +152,7 @@ export class ChatClusterReconciler {
     const ctx = { cr, name: name!, namespace: namespace! } as Parameters<(typeof createOnceSecrets)[number]>[0];
     for (const build of createOnceSecrets) {
       const secret = build(ctx);
-      if (this.view.get('Secret', namespace!, secret.metadata.name!)) continue;
+      if (this.view.get(kinds.Secret, namespace!, secret.metadata.name!)) continue;
       try {
         await this.client.create(secret);
       } catch (error) {
@@ -169,7 +170,7 @@ export class ChatClusterReconciler {
       const id = `${child.kind}/${child.metadata.name}`;
       if (keep.has(id) || child.metadata.deletionTimestamp) continue;
       this.logger.info({ object: id }, 'pruning child that is no longer desired');
-      if (await this.client.delete(child.kind, child.metadata.namespace, child.metadata.name!)) this.metrics?.deleted(child.kind);
+      if (await this.client.delete(kindOf(child.kind), child.metadata.namespace, child.metadata.name!)) this.metrics?.deleted(child.kind);
     }
   }
 
@@ -179,6 +180,6 @@ export class ChatClusterReconciler {
       (key) => JSON.stringify(current[key]) === JSON.stringify(status[key]),
     );
     if (same) return;
-    await this.client.mergePatch('ChatCluster', cr.metadata.namespace, cr.metadata.name!, { status }, 'status');
+    await this.client.mergePatch(kinds.ChatCluster, cr.metadata.namespace, cr.metadata.name!, { status }, 'status');
   }
 }

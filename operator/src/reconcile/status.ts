@@ -1,30 +1,28 @@
 import type { ChatClusterStatus, ComponentStatus, Condition } from '../api/chatcluster.js';
 import type { ChatClusterSpec } from '../api/chatcluster-spec.js';
-import type { KubeObject } from '../kube/kube-object.js';
+import type { Workload } from '../kube/object-types.js';
 import { setCondition } from './conditions.js';
 
 export interface ObservedChildren {
-  gateway?: KubeObject;
-  messageService?: KubeObject;
-  nats?: KubeObject;
-  redis?: KubeObject;
-  mongodb?: KubeObject;
+  gateway?: Workload;
+  messageService?: Workload;
+  nats?: Workload;
+  redis?: Workload;
+  mongodb?: Workload;
 }
-
-type WorkloadStatus = { replicas?: number; readyReplicas?: number; updatedReplicas?: number; observedGeneration?: number };
 
 /**
  * Whether a Deployment/StatefulSet has rolled out its current spec, as `kubectl rollout status`
  * judges it: its controller has seen the latest generation and every desired replica is updated.
  */
-export function rolledOut(obj: KubeObject | undefined, desired: number): boolean {
+export function rolledOut(obj: Workload | undefined, desired: number): boolean {
   if (!obj) return desired === 0;
-  const status = (obj.status ?? {}) as WorkloadStatus;
+  const status = obj.status ?? {};
   return (status.observedGeneration ?? 0) >= (obj.metadata.generation ?? 0) && (status.updatedReplicas ?? 0) >= desired;
 }
 
-function component(obj: KubeObject | undefined, desired: number, selector?: string): ComponentStatus {
-  const status = (obj?.status ?? {}) as WorkloadStatus;
+function component(obj: Workload | undefined, desired: number, selector?: string): ComponentStatus {
+  const status = obj?.status ?? {};
   const ready = status.readyReplicas ?? 0;
   return {
     replicas: status.replicas ?? 0,
@@ -77,7 +75,7 @@ export function computeStatus(input: {
   const notReady = desired
     .filter(([, s, want]) => want > 0 && (s?.readyReplicas ?? 0) < want)
     .map(([name, s, want]) => `${name} ${s?.readyReplicas ?? 0}/${want}`);
-  const objects: Record<string, KubeObject | undefined> = {
+  const objects: Record<string, Workload | undefined> = {
     gateway: children.gateway,
     'message-service': children.messageService,
     nats: children.nats,

@@ -210,8 +210,31 @@ describe('helm chart renders', { timeout: 120_000 }, () => {
     const objects = await helm.template(['-f', join(chartDir, 'ci', 'chatcluster-values.yaml'), '--set', 'chatCluster.spec.gateway.auth.devLogin=true']);
     const command = find(objects, 'Pod', 'chorus-loadtest-smoke').spec.containers[0].command as string[];
     assert.equal(command[command.indexOf('--gateway') + 1], 'http://team-chat-gateway:9090');
-    assert.ok(!(await helm.template()).some((o) => o.kind === 'Pod'));
-    assert.ok(!(await helm.template(['-f', join(chartDir, 'ci', 'chatcluster-values.yaml')])).some((o) => o.kind === 'Pod'), 'no smoke test: the load tester cannot log in');
+    const smoke = (objects: { kind: string; metadata: { name: string } }[]) => objects.some((o) => o.kind === 'Pod' && o.metadata.name.endsWith('-loadtest-smoke'));
+    assert.ok(!smoke(await helm.template()));
+    assert.ok(!smoke(await helm.template(['-f', join(chartDir, 'ci', 'chatcluster-values.yaml')])), 'no smoke test: the load tester cannot log in');
+  });
+
+  test('the operator Service and the helm test hook that checks it and the ChatCluster API (deleted when it passes)', async () => {
+    for (const [args, namespace] of [[[], 'default'], [['-f', join(chartDir, 'ci', 'namespaced-values.yaml'), '--namespace', 'team-a'], 'team-a']] as const) {
+      const objects = await helm.template([...args]);
+      const service = find(objects, 'Service', 'chorus-operator');
+      assert.deepEqual(service.spec.selector, find(objects, 'Deployment', 'chorus-operator').spec.selector.matchLabels);
+      assert.deepEqual(service.spec.ports, [{ name: 'health', port: 8081, targetPort: 'health', protocol: 'TCP' }]);
+      const check = find(objects, 'Pod', 'chorus-operator-check');
+      assert.equal(check.metadata.annotations['helm.sh/hook'], 'test');
+      assert.equal(check.metadata.annotations['helm.sh/hook-delete-policy'], 'before-hook-creation,hook-succeeded');
+      assert.equal(check.spec.serviceAccountName, 'chorus-operator');
+      const env = Object.fromEntries(check.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+      assert.deepEqual(env, { OPERATOR_URL: 'http://chorus-operator:8081', WATCH_NAMESPACE: namespace });
+      // The script is valid JavaScript (node -e would fail on a syntax error only in the cluster).
+      const script = check.spec.containers[0].command[2] as string;
+      const file = join(scratch, 'operator-check.cjs');
+      writeFileSync(file, script);
+      const syntax = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8' });
+      assert.equal(syntax.status, 0, syntax.stderr);
+    }
+    assert.ok(!(await helm.template(['--set', 'tests.operator.enabled=false'])).some((o) => o.kind === 'Pod'));
   });
 
   test('the chart\'s ChatCluster has the dev login off unless asked for', async () => {

@@ -48,8 +48,8 @@ describe('informer recovery', { timeout: 90_000 }, () => {
   test('lists, then watches: adds, updates and deletes arrive', async () => {
     assert.deepEqual(seen, [['add', 'first']]);
     await configMap('second', true);
-    await client.mergePatch('ConfigMap', 'default', 'second', { data: { x: '1' } });
-    await client.delete('ConfigMap', 'default', 'first');
+    await client.mergePatch(kinds.ConfigMap, 'default', 'second', { data: { x: '1' } });
+    await client.delete(kinds.ConfigMap, 'default', 'first');
     await eventually(() => seen.length === 4, 5_000, 'watch events');
     assert.deepEqual(seen.slice(1), [['add', 'second'], ['update', 'second'], ['delete', 'first']]);
     assert.deepEqual([...informer.cache.keys()], ['default/second']);

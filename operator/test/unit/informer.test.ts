@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Informer } from '../../src/controller/informer.js';
+import type { WatchEvent } from '../../src/kube/kube-client.js';
 import type { KubeObject } from '../../src/kube/kube-object.js';
 
 const configMaps = { kind: 'ConfigMap', apiVersion: 'v1', plural: 'configmaps', namespaced: true };
@@ -13,11 +14,11 @@ test('a watch that fails part-way is resumed from the last resourceVersion it de
     async list<T extends KubeObject>() {
       return { items: [] as T[], resourceVersion: '1' };
     },
-    async watch(_kind: unknown, _ns: unknown, query: Record<string, string | undefined>, onEvent: (type: string, obj: any) => void, options: { signal: AbortSignal }) {
+    async watch(_kind: unknown, _ns: unknown, query: Record<string, string | undefined>, onEvent: (event: WatchEvent<any>) => void, options: { signal: AbortSignal }) {
       watchedFrom.push(query.resourceVersion);
       if (watchedFrom.length === 1) {
-        onEvent('ADDED', { metadata: { namespace: 'default', name: 'a', resourceVersion: '5' } });
-        onEvent('MODIFIED', { metadata: { namespace: 'default', name: 'a', resourceVersion: '7' } });
+        onEvent({ type: 'ADDED', object: { metadata: { namespace: 'default', name: 'a', resourceVersion: '5' } } });
+        onEvent({ type: 'MODIFIED', object: { metadata: { namespace: 'default', name: 'a', resourceVersion: '7' } } });
         throw new Error('connection reset'); // the stream broke after two events
       }
       resumed();

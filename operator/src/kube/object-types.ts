@@ -1,0 +1,51 @@
+import type { KubeObject } from './kube-object.js';
+
+/**
+ * The fields of built-in kinds the operator reads, as the API server sends them (JSON: times are
+ * strings). Everything else on an object stays `unknown`, so nothing here claims more than is used.
+ */
+
+/** A Deployment's or StatefulSet's rollout, as `kubectl rollout status` reads it. */
+export interface WorkloadStatus {
+  replicas?: number;
+  readyReplicas?: number;
+  updatedReplicas?: number;
+  observedGeneration?: number;
+}
+
+/** Deployment and StatefulSet. */
+export interface Workload extends KubeObject {
+  spec?: { replicas?: number; [field: string]: unknown };
+  status?: WorkloadStatus;
+}
+
+export interface Secret extends KubeObject {
+  type?: string;
+  /** Base64 values. */
+  data?: Record<string, string>;
+  /** Plain values; write-only (the server folds them into data). */
+  stringData?: Record<string, string>;
+}
+
+export interface ConfigMap extends KubeObject {
+  data?: Record<string, string>;
+}
+
+/** coordination.k8s.io/v1; times are MicroTime (RFC 3339 with microseconds). */
+export interface Lease extends KubeObject {
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
+
+/** core/v1 Event, as the operator records them. */
+export interface KubeEvent extends KubeObject {
+  involvedObject: { apiVersion: string; kind: string; name?: string; namespace?: string; uid?: string; resourceVersion?: string };
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
