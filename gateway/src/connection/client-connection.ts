@@ -114,7 +114,8 @@ export class ClientConnection {
       if (!this.admitted('other', undefined, undefined)) return;
       return this.sendError('binary_not_supported', 'frames are JSON text', undefined);
     }
-    const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    // ws hands a Buffer (binaryType nodebuffer); Buffer.from(buffer) would copy every frame.
+    const raw = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     // Parsing first is bounded by the frame size limit and lets a refusal carry the frame's rid.
     const parsed = parseClientFrame(raw, this.services.maxFrameBytes);
     if (!parsed.ok) {
