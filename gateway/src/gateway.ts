@@ -227,14 +227,14 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       // The slot is taken before the handshake, so no frame can arrive while Redis is asked.
       const slot = await socketQuota.acquire(decision.token.user);
       if (socket.destroyed) return slot?.release();
-      wss.handleUpgrade(request, socket, head, (ws) => (slot ? accept(ws, decision.token, slot) : refuse(ws, decision.token.user)));
+      wss.handleUpgrade(request, socket, head, (ws) => (slot ? accept(ws, socket, decision.token, slot) : refuse(ws, decision.token.user)));
     });
   });
 
-  function accept(ws: WebSocket, token: VerifiedToken, slot: SocketSlot): void {
+  function accept(ws: WebSocket, socket: Duplex, token: VerifiedToken, slot: SocketSlot): void {
     alive.add(ws);
     ws.on('pong', () => alive.add(ws));
-    const connection = new ClientConnection(ws, token, services);
+    const connection = new ClientConnection(ws, token, services, socket);
     sockets.add(connection);
     byUser.add(connection);
     metrics.connections.set(sockets.size);

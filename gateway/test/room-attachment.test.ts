@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StoredMessage } from '@chorus/shared/bus/payloads';
 import type { ChatMessage } from '@chorus/shared/protocol/server-frames';
+import { PreparedFrame } from '../src/connection/prepared-frame.js';
 import { MemoryRoomBroker } from '../src/ordering/memory-room-broker.js';
 import { RoomAttachment } from '../src/ordering/room-attachment.js';
 import { RoomFeed } from '../src/ordering/room-feed.js';
@@ -25,7 +26,7 @@ async function setUp(history: number) {
   const failures: unknown[] = [];
   const attachment = new RoomAttachment(
     'r',
-    { sendRaw: (frame) => frames.push(JSON.parse(frame) as ChatMessage) },
+    { sendRaw: (frame) => frames.push(JSON.parse(typeof frame === 'string' ? frame : frame.json) as ChatMessage) },
     { recentAfter: (after) => feed.recentAfter(after), read: (after, limit) => reader.read('r', after, limit) },
     (_, error) => failures.push(error),
   );
@@ -102,7 +103,7 @@ test('a live frame that does not follow the held position is never sent past the
   assert.deepEqual(frames.map((f) => f.pos), [5, 6], 'the missed message was read, then the live one followed');
   assertChained(frames, 3);
   // A frame whose predecessor the stream does not have: the socket is told to resync, not sent past it.
-  attachment.deliver(99, 97, JSON.stringify({ type: 'message', room: 'r', pos: 99, prev: 97, id: 'x', sender: 'a', text: 't', ts: 1 }));
+  attachment.deliver(99, 97, new PreparedFrame(JSON.stringify({ type: 'message', room: 'r', pos: 99, prev: 97, id: 'x', sender: 'a', text: 't', ts: 1 })));
   await attachment.catchUp();
   assert.equal(failures.length, 1);
   assert.equal(attachment.position, 6);

@@ -17,7 +17,7 @@ async function feedOn(broker: MemoryRoomBroker, room = 'r', options: { maxPendin
   feed.start(await broker.head(room));
   const got: [number, number][] = [];
   feed.add({ deliver: (pos, prev, frame) => {
-    assert.equal(JSON.parse(frame).prev, prev);
+    assert.equal(JSON.parse(frame.json).prev, prev);
     got.push([pos, prev]);
   } });
   return { feed, got };

@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
 import { SpanKind, context, trace } from '@opentelemetry/api';
 import { parseClientFrame } from '@chorus/shared/protocol/parse-client-frame';
@@ -16,6 +17,8 @@ import { BackendError } from '../backend/message-service-client.js';
 import { RoomAttachment } from '../ordering/room-attachment.js';
 import type { RoomFeed } from '../ordering/room-feed.js';
 import { isBackendOutage } from './backend-outage.js';
+import type { PreparedFrame } from './prepared-frame.js';
+import { corkUntilTurnEnds } from './turn-cork.js';
 import type { GatewayServices } from './gateway-services.js';
 import type { FrameLimiter } from '../limits/frame-limiter.js';
 import { isRoomAdminFrame, roomAdminReplyOf, roomAdminRequestOf, type RoomAdminFrame } from './room-admin-frames.js';
@@ -51,6 +54,11 @@ export class ClientConnection {
     private readonly socket: WebSocket,
     token: VerifiedToken,
     private readonly services: GatewayServices,
+    /**
+     * The TCP socket under `socket`: prepared frames are written to it as they are, and writes
+     * are held until the end of the event-loop turn. Without it (tests) frames go through ws.
+     */
+    private readonly wire?: Writable,
   ) {
     this.user = token.user;
     this.currentToken = token;
@@ -79,7 +87,7 @@ export class ClientConnection {
     this.socket.close(code, reason);
   }
 
-  sendRaw(frame: string): void {
+  sendRaw(frame: string | PreparedFrame): void {
     if (this.closed) return;
     if (this.socket.bufferedAmount > this.services.maxBufferedBytes) {
       // Slow consumer: close instead of buffering without bound. The client resumes with afterSeq.
@@ -88,7 +96,13 @@ export class ClientConnection {
       this.services.metrics.slowConsumers.inc();
       return;
     }
-    this.socket.send(frame);
+    const wire = this.wire;
+    if (!wire) return this.socket.send(typeof frame === 'string' ? frame : frame.json);
+    corkUntilTurnEnds(wire);
+    if (typeof frame === 'string') return this.socket.send(frame);
+    // ws writes its own frames (pongs, close) to the same socket synchronously, so order holds;
+    // nothing may follow a close frame, which ws sends only once the socket is no longer OPEN.
+    if (this.socket.readyState === this.socket.OPEN && wire.writable) wire.write(frame.wire);
   }
 
   private send(frame: ServerFrame): void {
@@ -100,7 +114,8 @@ export class ClientConnection {
       if (!this.admitted('other', undefined, undefined)) return;
       return this.sendError('binary_not_supported', 'frames are JSON text', undefined);
     }
-    const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    // ws hands a Buffer (binaryType nodebuffer); Buffer.from(buffer) would copy every frame.
+    const raw = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     // Parsing first is bounded by the frame size limit and lets a refusal carry the frame's rid.
     const parsed = parseClientFrame(raw, this.services.maxFrameBytes);
     if (!parsed.ok) {

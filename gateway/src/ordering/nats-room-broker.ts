@@ -1,10 +1,10 @@
-import { headers as natsHeaders, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { republishHeaders, subjects } from '@chorus/shared/bus/names';
 import { storedMessage, type StoredMessage } from '@chorus/shared/bus/payloads';
 import { RoomStream, type StreamRun } from '@chorus/shared/bus/room-stream';
 import type { Logger } from '@chorus/shared/logging/logger';
 import type { LiveMessage, Published, RoomBroker } from './room-broker.js';
+import { StreamPublisher } from './stream-publisher.js';
 
 /**
  * The room log on NATS JetStream: publishes with Nats-Msg-Id = message id (JetStream answers a
@@ -12,25 +12,22 @@ import type { LiveMessage, Published, RoomBroker } from './room-broker.js';
  * RePublish subject, and reads with direct gets.
  */
 export class NatsRoomBroker implements RoomBroker {
-  private readonly js: JetStreamClient;
+  private readonly publisher: StreamPublisher;
   private readonly stream: RoomStream;
   private readonly reconnectListeners: (() => void)[] = [];
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly log: Logger,
-    private readonly timeoutMs = 5_000,
+    timeoutMs = 5_000,
   ) {
-    this.js = jetstream(nc, { timeout: timeoutMs });
+    this.publisher = new StreamPublisher(nc, timeoutMs);
     this.stream = new RoomStream(nc, 1_000, timeoutMs);
     void this.watchStatus();
   }
 
-  async publish(message: StoredMessage, traceparent?: string): Promise<Published> {
-    const headers = natsHeaders();
-    if (traceparent) headers.set('traceparent', traceparent);
-    const ack = await this.js.publish(subjects.inbound(message.room), JSON.stringify(message), { msgID: message.id, headers, timeout: this.timeoutMs });
-    return { pos: ack.seq, duplicate: ack.duplicate };
+  publish(message: StoredMessage, traceparent?: string): Promise<Published> {
+    return this.publisher.publish(subjects.inbound(message.room), JSON.stringify(message), message.id, traceparent);
   }
 
   async subscribeLive(room: string, onLive: (live: LiveMessage) => void): Promise<() => void> {

@@ -1,10 +1,11 @@
 import type { ChatMessage } from '@chorus/shared/protocol/server-frames';
+import type { PreparedFrame } from '../connection/prepared-frame.js';
 import type { FeedListener } from './room-feed.js';
 import type { RoomRun } from './room-reader.js';
 
-/** The frames a socket can be sent, already serialized. */
+/** The frames a socket can be sent, already serialized (a prepared frame is shared by many sockets). */
 export interface FrameSink {
-  sendRaw(frame: string): void;
+  sendRaw(frame: string | PreparedFrame): void;
 }
 
 export interface CatchUpSource {
@@ -29,7 +30,7 @@ const maxIdleReads = 5;
 export class RoomAttachment implements FeedListener {
   private lastSent = 0;
   /** Live frames held while not live: before startAt, and while catching up. */
-  private queue: [pos: number, prev: number, frame: string][] | undefined = [];
+  private queue: [pos: number, prev: number, frame: PreparedFrame][] | undefined = [];
   private overflowed = false;
   private stopped = false;
   private catching: Promise<void> | undefined;
@@ -62,7 +63,7 @@ export class RoomAttachment implements FeedListener {
     return this.queue !== undefined;
   }
 
-  deliver(pos: number, prev: number, frame: string): void {
+  deliver(pos: number, prev: number, frame: PreparedFrame): void {
     if (this.stopped || pos <= this.lastSent) return;
     if (this.queue) {
       if (this.queue.length < maxQueued) this.queue.push([pos, prev, frame]);
@@ -80,7 +81,7 @@ export class RoomAttachment implements FeedListener {
   }
 
   /** Any other frame about the room (presence pushes). */
-  sendRaw(frame: string): void {
+  sendRaw(frame: string | PreparedFrame): void {
     if (!this.stopped) this.sink.sendRaw(frame);
   }
 

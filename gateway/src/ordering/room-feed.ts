@@ -1,11 +1,12 @@
 import type { ChatMessage } from '@chorus/shared/protocol/server-frames';
+import { PreparedFrame } from '../connection/prepared-frame.js';
 import type { LiveMessage } from './room-broker.js';
 import type { RoomRun } from './room-reader.js';
 
 /** A local receiver of a room's messages (one socket's membership in one room). */
 export interface FeedListener {
-  /** `frame` is the serialized `message` frame (with `prev`), built once for every receiver. */
-  deliver(pos: number, prev: number, frame: string): void;
+  /** `frame` is the `message` frame (with `prev`), serialized and framed once for every receiver. */
+  deliver(pos: number, prev: number, frame: PreparedFrame): void;
 }
 
 export interface RoomFeedOptions {
@@ -236,7 +237,7 @@ export class RoomFeed {
     this.lastEmitted = chat.pos;
     this.recent.push(chat);
     if (this.recent.length > this.recentLimit) this.recent.shift();
-    const frame = JSON.stringify({ type: 'message', ...chat });
+    const frame = new PreparedFrame(JSON.stringify({ type: 'message', ...chat }));
     for (const listener of this.listeners) listener.deliver(chat.pos, prev, frame);
     this.options.onDelivered?.(chat, traceparent, this.listeners.size);
   }

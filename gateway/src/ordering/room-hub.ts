@@ -1,9 +1,10 @@
 import type { Logger } from '@chorus/shared/logging/logger';
+import type { PreparedFrame } from '../connection/prepared-frame.js';
 import { RoomFeed, type FeedListener, type RoomFeedOptions } from './room-feed.js';
 
 /** A local socket in a room: takes the room's messages and its other frames (presence pushes). */
 export interface RoomListener extends FeedListener {
-  sendRaw(frame: string): void;
+  sendRaw(frame: PreparedFrame): void;
 }
 import type { RoomBroker } from './room-broker.js';
 import type { RoomReader } from './room-reader.js';

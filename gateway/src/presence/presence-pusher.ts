@@ -1,13 +1,14 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { subjects } from '@chorus/shared/bus/names';
 import type { Logger } from '@chorus/shared/logging/logger';
+import { PreparedFrame } from '../connection/prepared-frame.js';
 
 /** Most names a pushed presence frame lists; a client asks with `presence` for a full answer. */
 const maxPushedNames = 100;
 
 /** Where pushed presence frames go: the local sockets of a room. */
 export interface PresenceAudience {
-  sockets(room: string): Iterable<{ sendRaw(frame: string): void }> | undefined;
+  sockets(room: string): Iterable<{ sendRaw(frame: PreparedFrame): void }> | undefined;
 }
 
 /**
@@ -57,7 +58,7 @@ export class PresencePusher {
     if (!sockets) return;
     try {
       const online = (await this.onlineIn(room)).slice(0, maxPushedNames);
-      const frame = JSON.stringify({ type: 'presence', room, online });
+      const frame = new PreparedFrame(JSON.stringify({ type: 'presence', room, online }));
       for (const socket of sockets) socket.sendRaw(frame);
     } catch (error) {
       this.log.warn({ room, err: error }, 'presence push failed');
