@@ -142,8 +142,8 @@ describe('operator reconciles a ChatCluster', { timeout: 180_000 }, () => {
     }
     assert.equal(cr.status.gateway.summary, '0/2');
     const table = await cluster.kc(['get', 'chat', 'demo']);
-    assert.match(table, /NAME\s+READY\s+GATEWAYS\s+WORKERS\s+QUEUE\s+BATCH\s+FLUSH-MS\s+AGE/);
-    assert.match(table, /demo\s+False\s+0\/2\s+0\/1/);
+    assert.match(table, /NAME\s+READY\s+SIZE\s+VERSION\s+UPGRADE\s+GATEWAYS\s+WORKERS\s+QUEUE\s+BATCH\s+FLUSH-MS\s+AGE/);
+    assert.match(table, /demo\s+False\s+<none>\s+\S+\s+RollingOut\s+0\/2\s+0\/1/);
 
     // No kubelet here: play the controllers' part and report the workloads ready.
     const ready = async (kind: string, name: string, n: number) => {
