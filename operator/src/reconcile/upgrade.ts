@@ -23,7 +23,7 @@ export type PreflightOutcome =
 export interface UpgradeDecision {
   /** The image every Chorus workload is rendered with. */
   renderImage: string;
-  /** Whether the target's preflight Job is wanted (it is, until it passed). */
+  /** Whether the target's preflight Job is wanted: while it runs or failed, and once passed until the next change. */
   wantPreflight: boolean;
   upgrade: UpgradeStatus;
   event?: { type: 'Normal' | 'Warning'; reason: 'PreflightStarted' | 'PreflightPassed' | 'PreflightFailed'; message: string };
@@ -57,15 +57,21 @@ export function decideUpgrade(input: {
 
   if (current === input.targetImage) {
     const done = input.rolledOut(current);
-    return { renderImage: current, wantPreflight: false, upgrade: status(current, done ? 'Complete' : 'RollingOut', done ? `running ${target.version}` : `rolling out ${target.version}`) };
+    // The passed preflight of the running version stays (its log is the record) until the next change.
+    const keep = input.previous?.preflightJob === input.preflightJob;
+    return {
+      renderImage: current,
+      wantPreflight: keep,
+      upgrade: status(current, done ? 'Complete' : 'RollingOut', done ? `running ${target.version}` : `rolling out ${target.version}`, keep ? { preflightJob: input.preflightJob } : {}),
+    };
   }
   const from = splitImage(current).version;
   const outcome = input.preflight ?? { state: 'running' };
   if (outcome.state === 'passed') {
     return {
       renderImage: input.targetImage,
-      wantPreflight: false,
-      upgrade: status(input.targetImage, 'RollingOut', `preflight of ${target.version} passed; rolling out ${from} -> ${target.version}`),
+      wantPreflight: true,
+      upgrade: status(input.targetImage, 'RollingOut', `preflight of ${target.version} passed; rolling out ${from} -> ${target.version}`, { preflightJob: input.preflightJob }),
       event: { type: 'Normal', reason: 'PreflightPassed', message: `preflight of ${target.version} passed (${outcome.passed.join(', ')}); rolling out ${from} -> ${target.version}` },
     };
   }

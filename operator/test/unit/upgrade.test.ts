@@ -34,10 +34,10 @@ test('a changed version keeps the old image while its preflight runs, rolls once
   assert.equal(decideUpgrade({ ...base, previous: checking.upgrade, targetImage: next, preflight: { state: 'running' } }).event, undefined, 'started once');
 
   const passed = decideUpgrade({ ...base, previous: checking.upgrade, targetImage: next, preflight: { state: 'passed', passed: ['nats.stream', 'canary.message'] } });
-  assert.deepEqual([passed.renderImage, passed.wantPreflight, passed.upgrade.phase, passed.upgrade.currentVersion], [next, false, 'RollingOut', '1.1']);
+  assert.deepEqual([passed.renderImage, passed.wantPreflight, passed.upgrade.phase, passed.upgrade.currentVersion], [next, true, 'RollingOut', '1.1']);
   assert.match(passed.event!.message, /preflight of 1\.1 passed \(nats\.stream, canary\.message\); rolling out 1\.0 -> 1\.1/);
   const after = decideUpgrade({ ...base, previous: passed.upgrade, liveImage: next, targetImage: next, preflight: undefined, rolledOut: (i) => i === next });
-  assert.deepEqual([after.renderImage, after.upgrade.phase], [next, 'Complete']);
+  assert.deepEqual([after.renderImage, after.upgrade.phase, after.wantPreflight], [next, 'Complete', true], 'the passed Job is kept until the next change');
 
   const failed = decideUpgrade({ ...base, previous: checking.upgrade, targetImage: next, preflight: { state: 'failed', check: 'mongodb.indexes', detail: 'messages.room_pos is not unique' } });
   assert.deepEqual([failed.renderImage, failed.wantPreflight, failed.upgrade.phase, failed.upgrade.failedCheck], [old, true, 'PreflightFailed', 'mongodb.indexes']);
@@ -45,7 +45,7 @@ test('a changed version keeps the old image while its preflight runs, rolls once
   assert.match(failed.event!.message, /preflight of 1\.1 failed: check mongodb\.indexes: messages\.room_pos is not unique; 1\.0 keeps serving/);
   assert.equal(decideUpgrade({ ...base, previous: failed.upgrade, targetImage: next, preflight: { state: 'failed', check: 'mongodb.indexes', detail: 'x' } }).event, undefined, 'one Event per failure');
   // Back to the running version: nothing to check, not degraded.
-  const reverted = decideUpgrade({ ...base, previous: failed.upgrade, targetImage: old, preflight: undefined });
+  const reverted = decideUpgrade({ ...base, previous: failed.upgrade, targetImage: old, preflight: undefined, preflightJob: 'demo-preflight-old' });
   assert.deepEqual([reverted.renderImage, reverted.wantPreflight, reverted.upgrade.phase], [old, false, 'Complete']);
 
   // Status: Degraded with the reason while failed, Progressing while checking; Ready is the workloads'.
