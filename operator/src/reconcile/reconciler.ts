@@ -137,7 +137,8 @@ export class ChatClusterReconciler {
     const name = cr.metadata.name!;
     const target = buildContext(cr, spec);
     const jobName = preflightJobName(target);
-    const job = this.view.get(kinds.Job, namespace, jobName);
+    // Already running the target: its kept Job's verdict is not needed again.
+    const job = cr.status?.upgrade?.currentImage === chorusImage(spec) ? undefined : this.view.get(kinds.Job, namespace, jobName);
     let preflight = job ? preflightOutcome(job, []) : undefined;
     if (job && preflight?.state !== 'running') {
       // Finished: its verdict is in its pod's termination message.
