@@ -4,6 +4,7 @@
 #   message-service  node message-service/dist/src/main.js
 #   operator         node operator/dist/src/main.js
 #   load tester      node loadtest/dist/src/cli.js   (also `loadtest` on PATH)
+#   upgrade preflight node loadtest/dist/src/preflight/main.js   (also `preflight` on PATH; the operator's preflight Job)
 # Build: docker build -t ghcr.io/chorus-chat/chorus:0.1.0 .
 
 ARG NODE_IMAGE=node:20-bookworm-slim
@@ -56,8 +57,9 @@ COPY gateway/public gateway/public
 # `loadtest` on PATH (the operator's load-test pods call it so); its file starts with `#!/usr/bin/env node`.
 # Pods run with a read-only root filesystem and an emptyDir at /tmp: the load tester's default report
 # folder (reports/loadtest, relative to /app) lands there through the reports -> /tmp link.
-RUN chmod 0755 loadtest/dist/src/cli.js \
+RUN chmod 0755 loadtest/dist/src/cli.js loadtest/dist/src/preflight/main.js \
  && ln -s /app/loadtest/dist/src/cli.js /usr/local/bin/loadtest \
+ && ln -s /app/loadtest/dist/src/preflight/main.js /usr/local/bin/preflight \
  && ln -s /tmp /app/reports
 # The image's non-root user ("node", uid 1000); the chart and the operator run pods as this uid
 # with a read-only root filesystem (scratch space is an emptyDir at /tmp).

@@ -20,6 +20,7 @@ import { assertExactLedger } from './cluster/exact-ledger.js';
 import { describeObject, HelmRelease } from './cluster/helm-release.js';
 import { containerId, freezeContainer, tagImage, thawContainer } from './cluster/node-containerd.js';
 import { workerSettings } from './cluster/worker-settings.js';
+import { MongoClient } from 'mongodb';
 
 const unavailable = await clusterUnavailable();
 const name = 'chat';
@@ -106,11 +107,13 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     const table = await cluster.kc(['-n', ns, 'get', 'chatcluster', name]);
     t.diagnostic(`kubectl get chatcluster\n${table}`);
     const [header, row] = table.trim().split('\n').map((line) => line.trim().split(/\s+/));
-    assert.deepEqual(header, ['NAME', 'READY', 'GATEWAYS', 'WORKERS', 'QUEUE', 'BATCH', 'FLUSH-MS', 'AGE']);
+    assert.deepEqual(header, ['NAME', 'READY', 'SIZE', 'VERSION', 'UPGRADE', 'GATEWAYS', 'WORKERS', 'QUEUE', 'BATCH', 'FLUSH-MS', 'AGE']);
     assert.equal(row![0], name);
     assert.equal(row![1], 'True');
-    assert.equal(row![2], '2/2');
-    assert.match(row![3]!, /^\d+\/\d+$/);
+    // SIZE is empty (no preset): the row has one word fewer than the header.
+    assert.deepEqual(row!.slice(2, 4), [cluster.images.chorus.split(':').at(-1), 'Complete']);
+    assert.equal(row![4], '2/2');
+    assert.match(row![5]!, /^\d+\/\d+$/);
     // What a user reads in `kubectl describe`: the conditions, and the operator's Events.
     const described = await cluster.kc(['-n', ns, 'describe', 'chatcluster', name]);
     assert.match(described, /Conditions:[\s\S]*Type:\s+Ready/);
@@ -287,6 +290,27 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     assert.match(events, /message-service 3 -> \d replicas/, events);
   });
 
+  // The verified upgrade (docs/operator.md): a new version's preflight Job ran against the live
+  // platform and passed, and the new pods came only after it.
+  const eventsOf = async (reason: string) =>
+    (JSON.parse(await cluster.kc(['-n', ns, 'get', 'events', '--field-selector', `involvedObject.name=${name},reason=${reason}`, '-o', 'json'])).items as any[]);
+  const verifiedBeforeTheRoll = async (t: { diagnostic(message: string): void }, version: string) => {
+    await cluster.kc(['-n', ns, 'wait', '--for=jsonpath={.status.upgrade.phase}=Complete', `chatcluster/${name}`, '--timeout=60s']);
+    const { upgrade } = (await get('chatcluster', name)).status;
+    assert.deepEqual([upgrade.currentVersion, upgrade.targetVersion], [version, version]);
+    const passed = (await eventsOf('PreflightPassed')).filter((e) => e.message.includes(`preflight of ${version} passed`));
+    assert.equal(passed.length, 1, 'one PreflightPassed Event');
+    assert.match(passed[0].message, /passed \(nats\.connect, nats\.stream, nats\.consumer, nats\.settings, redis, mongodb\.connect, mongodb\.indexes, mongodb\.data, canary\.message\)/);
+    const job = await get('job', upgrade.preflightJob);
+    assert.equal(job.status.succeeded, 1);
+    assert.equal(job.spec.template.spec.containers[0].image.split(':').at(-1), version, 'the preflight ran the new image');
+    const sets = JSON.parse(await cluster.kc(['-n', ns, 'get', 'replicasets', '-l', `app.kubernetes.io/instance=${name},app.kubernetes.io/component=gateway`, '-o', 'json'])).items as any[];
+    const rolled = sets.find((s) => s.spec.template.spec.containers[0].image.endsWith(`:${version}`));
+    assert.ok(Date.parse(job.status.completionTime) <= Date.parse(rolled.metadata.creationTimestamp), `the new gateways' ReplicaSet (${rolled.metadata.creationTimestamp}) came after the preflight passed (${job.status.completionTime})`);
+    t.diagnostic(`Event PreflightPassed: ${passed[0].message}`);
+    t.diagnostic(`kubectl logs job/${upgrade.preflightJob}:\n${(await cluster.kc(['-n', ns, 'logs', `job/${upgrade.preflightJob}`])).trim()}`);
+  };
+
   test('a spec.version change rolls gateways and message-services to the new image tag under load, losing nothing (exact ledger)', { skip }, async (t) => {
     const [repository, tag] = cluster.images.chorus.split(/:(?=[^:]+$)/) as [string, string];
     // The same image under a second tag: a new version as far as Kubernetes can tell.
@@ -313,6 +337,7 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
         }, 120_000, `every ${component} pod runs ${next}`);
       }
       await cluster.kc(['-n', ns, 'wait', '--for=condition=Ready', `chatcluster/${name}`, '--timeout=120s']);
+      await verifiedBeforeTheRoll(t, next);
       const after = delivered();
       await waitUntil(() => delivered() >= after + 2000, 60_000, 'load flowing through the new pods');
       const verdict = await assertExactLedger(driver);
@@ -322,6 +347,62 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     } finally {
       driver.close();
     }
+  });
+
+  test('a version whose preflight fails (an index its message-services could not create) rolls nothing: Degraded with the failed check, an Event, the old version serving', { skip }, async (t) => {
+    const [repository, tag] = cluster.images.chorus.split(/:(?=[^:]+$)/) as [string, string];
+    const running = (await get('chatcluster', name)).status.upgrade.currentVersion as string;
+    const bad = `${tag}-bad`;
+    await tagImage(cluster.images.chorus, `${repository}:${bad}`);
+    // The pod templates (replicas may change: the autopilot scales the message-services meanwhile).
+    const templates = Object.fromEntries(await Promise.all(['gateway', 'message-service'].map(async (c) => [c, JSON.stringify((await get('deployment', `${name}-${c}`)).spec.template)])));
+    // A real incompatibility in the live data: the unique (room, pos) index replaced by a plain one of
+    // the same name, so createIndex of any message-service would fail. FerretDB's pod, on the bridge.
+    const ferret = JSON.parse(await cluster.kc(['-n', ns, 'get', 'pods', '-l', 'app=ferretdb', '-o', 'json'])).items[0];
+    const mongo = await new MongoClient(`mongodb://${ferret.status.podIP}:27017/`, { directConnection: true, serverSelectionTimeoutMS: 10_000 }).connect();
+    const messages = mongo.db('chorus').collection('messages');
+    await messages.dropIndex('room_pos');
+    await messages.createIndex({ room: 1, pos: 1 }, { name: 'room_pos' });
+    try {
+      await cluster.kc(['-n', ns, 'patch', 'chatcluster', name, '--type', 'merge', '-p', JSON.stringify({ spec: { version: bad } })]);
+      await cluster.kc(['-n', ns, 'wait', '--for=jsonpath={.status.upgrade.phase}=PreflightFailed', `chatcluster/${name}`, '--timeout=120s']);
+      const { status } = await get('chatcluster', name);
+      t.diagnostic(`kubectl get chatcluster\n${await cluster.kc(['-n', ns, 'get', 'chatcluster', name])}`);
+      t.diagnostic(`status.upgrade: ${JSON.stringify(status.upgrade)}`);
+      const degraded = status.conditions.find((c: any) => c.type === 'Degraded');
+      t.diagnostic(`Degraded: ${JSON.stringify(degraded)}`);
+      assert.deepEqual([degraded.status, degraded.reason], ['True', 'PreflightFailed']);
+      assert.match(degraded.message, new RegExp(`preflight of ${bad} failed: check mongodb\\.indexes: messages\\.room_pos is \\{"room":1,"pos":1\\}, this version needs \\{"room":1,"pos":1\\} unique; ${running} keeps serving`));
+      assert.deepEqual([status.upgrade.currentVersion, status.upgrade.targetVersion, status.upgrade.failedCheck], [running, bad, 'mongodb.indexes']);
+      const events = await eventsOf('PreflightFailed');
+      assert.equal(events.length, 1);
+      assert.equal(events[0].type, 'Warning');
+      assert.match(events[0].message, /check mongodb\.indexes/);
+      t.diagnostic(`Event ${events[0].type} PreflightFailed: ${events[0].message}`);
+      t.diagnostic(`kubectl logs job/${status.upgrade.preflightJob}:\n${(await cluster.kc(['-n', ns, 'logs', `job/${status.upgrade.preflightJob}`])).trim()}`);
+      // Nothing rolled: the same pod templates, every pod on the running version, and it serves.
+      for (const component of ['gateway', 'message-service']) {
+        assert.equal(JSON.stringify((await get('deployment', `${name}-${component}`)).spec.template), templates[component], `${component} pod template unchanged`);
+        const pods = await podsOf(component);
+        assert.ok(pods.length > 0 && pods.every((p) => p.metadata.labels['app.kubernetes.io/version'] === running && isReady(p)), `${component} pods run ${running}`);
+      }
+      const carol = await connectUser(gatewayUrl, 'carol');
+      users.push(carol);
+      const dave = await connectUser(gatewayUrl, 'dave');
+      users.push(dave);
+      assert.equal((await carol.request({ type: 'create', room: 'after-failed-preflight' })).type, 'joined');
+      assert.equal((await dave.request({ type: 'join', room: 'after-failed-preflight' })).type, 'joined');
+      assert.equal((await carol.request({ type: 'send', room: 'after-failed-preflight', clientMsgId: 'c0', text: 'still here' })).type, 'ack');
+      await dave.waitFor((f) => f.type === 'message' && f.text === 'still here');
+    } finally {
+      await messages.dropIndex('room_pos');
+      await messages.createIndex({ room: 1, pos: 1 }, { name: 'room_pos', unique: true });
+      await mongo.close();
+      // Back to the running version: nothing to check, not Degraded.
+      await cluster.kc(['-n', ns, 'patch', 'chatcluster', name, '--type', 'merge', '-p', JSON.stringify({ spec: { version: running } })]);
+    }
+    await cluster.kc(['-n', ns, 'wait', '--for=jsonpath={.status.upgrade.phase}=Complete', `chatcluster/${name}`, '--timeout=60s']);
+    await cluster.kc(['-n', ns, 'wait', '--for=condition=Degraded=False', `chatcluster/${name}`, '--timeout=60s']);
   });
 
   const chart = join(repoRoot, 'charts', 'chorus');

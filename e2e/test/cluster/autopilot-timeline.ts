@@ -46,6 +46,8 @@ export class AutopilotTimeline {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.loop;
+    // The state at stop: the loop's last sample may have read the pods before the test's own waits ended.
+    await this.sample().catch(() => {});
   }
 
   /** The most message-service pods seen Ready at once. */

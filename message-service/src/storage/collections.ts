@@ -96,13 +96,22 @@ export interface Collections {
   membershipCounts: Collection<MembershipCountDoc>;
 }
 
+/** The MongoDB collection behind each of them. */
+export const collectionNames: Record<keyof Collections, string> = {
+  messages: 'messages',
+  rooms: 'rooms',
+  memberships: 'memberships',
+  leases: 'edit_leases',
+  membershipCounts: 'membership_counts',
+};
+
 export function collectionsOf(db: Db): Collections {
   return {
-    messages: db.collection<MessageDoc>('messages'),
-    rooms: db.collection<RoomDoc>('rooms'),
-    memberships: db.collection<MembershipDoc>('memberships'),
-    leases: db.collection<EditLeaseDoc>('edit_leases'),
-    membershipCounts: db.collection<MembershipCountDoc>('membership_counts'),
+    messages: db.collection<MessageDoc>(collectionNames.messages),
+    rooms: db.collection<RoomDoc>(collectionNames.rooms),
+    memberships: db.collection<MembershipDoc>(collectionNames.memberships),
+    leases: db.collection<EditLeaseDoc>(collectionNames.leases),
+    membershipCounts: db.collection<MembershipCountDoc>(collectionNames.membershipCounts),
   };
 }
 

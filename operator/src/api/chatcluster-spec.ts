@@ -1,5 +1,6 @@
 import { batchingLimits, defaultBatchSettings } from '@chorus/shared/batching/batch-settings';
 import { z } from 'zod';
+import { sizes, withSizePreset } from './size-presets.js';
 
 /**
  * The ChatCluster spec as the operator reads it. The CRD (crds/chatcluster.yaml) validates and
@@ -16,6 +17,8 @@ const storage = z.string().regex(/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'a
 
 export const chatClusterSpec = z
   .object({
+    /** A size preset (api/size-presets.ts), merged under the fields written here. */
+    size: z.enum(sizes).optional(),
     image: z.string().min(1).default('ghcr.io/chorus-chat/chorus'),
     version: z.string().min(1).default('0.1.0'),
     imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
@@ -146,9 +149,12 @@ export type ResourceRequirements = NonNullable<z.infer<typeof resources>>;
 
 export type ParsedSpec = { ok: true; spec: ChatClusterSpec } | { ok: false; message: string };
 
-/** Defaults and validates a spec; on failure, one readable line per problem (for status). */
+/**
+ * Fills in the size preset under the spec, then defaults and validates it; on failure, one
+ * readable line per problem (for status).
+ */
 export function parseSpec(raw: unknown): ParsedSpec {
-  const parsed = chatClusterSpec.safeParse(raw ?? {});
+  const parsed = chatClusterSpec.safeParse(withSizePreset(raw ?? {}));
   if (parsed.success) return { ok: true, spec: parsed.data };
   const message = parsed.error.issues
     .map((issue) => {

@@ -24,6 +24,20 @@ export interface ComponentStatus {
   selector?: string;
 }
 
+export type UpgradePhase = 'Complete' | 'Preflight' | 'PreflightFailed' | 'RollingOut';
+
+/** The verified upgrade of spec.version (reconcile/upgrade.ts). */
+export interface UpgradeStatus {
+  currentVersion: string;
+  targetVersion: string;
+  currentImage: string;
+  phase: UpgradePhase;
+  preflightJob?: string;
+  failedCheck?: string;
+  message: string;
+  lastTransitionTime?: string;
+}
+
 export interface ChatClusterStatus {
   observedGeneration?: number;
   conditions?: Condition[];
@@ -32,6 +46,7 @@ export interface ChatClusterStatus {
   nats?: ComponentStatus;
   redis?: ComponentStatus;
   mongodb?: ComponentStatus;
+  upgrade?: UpgradeStatus;
   batching?: { mode?: string; batchSize?: number; flushIntervalMs?: number; source?: string };
   autopilot?: {
     queueDepth?: number;

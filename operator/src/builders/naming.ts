@@ -8,7 +8,7 @@ export const managedByLabel = 'app.kubernetes.io/managed-by';
 export const instanceLabel = 'app.kubernetes.io/instance';
 export const componentLabel = 'app.kubernetes.io/component';
 
-export type Component = 'gateway' | 'message-service' | 'nats' | 'redis' | 'mongodb' | 'loadtest' | 'config';
+export type Component = 'gateway' | 'message-service' | 'nats' | 'redis' | 'mongodb' | 'loadtest' | 'preflight' | 'config';
 
 /** Child object names: "<cluster>-<component>[-<suffix>]". */
 export const names = {
@@ -28,6 +28,7 @@ export const names = {
   gatewayMetrics: (cr: string) => `${cr}-gateway-metrics`,
   loadtest: (cr: string) => `${cr}-loadtest`,
   loadtestJob: (cr: string, hash: string) => `${cr}-loadtest-${hash}`,
+  preflightJob: (cr: string, hash: string) => `${cr}-preflight-${hash}`,
 };
 
 /** Labels that select one component's pods (stable: never change them on a live object). */

@@ -31,6 +31,19 @@ export interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
 }
 
+/** A Pod, for the termination message of a finished Job's container. */
+export interface Pod extends KubeObject {
+  status?: {
+    phase?: string;
+    containerStatuses?: { name: string; state?: { terminated?: { exitCode?: number; reason?: string; message?: string } } }[];
+  };
+}
+
+/** A Job's outcome. */
+export interface Job extends KubeObject {
+  status?: { active?: number; succeeded?: number; failed?: number; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+}
+
 /** coordination.k8s.io/v1; times are MicroTime (RFC 3339 with microseconds). */
 export interface Lease extends KubeObject {
   spec?: {

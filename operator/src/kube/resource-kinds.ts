@@ -7,7 +7,7 @@
  */
 import type { ChatCluster } from '../api/chatcluster.js';
 import type { KubeObject } from './kube-object.js';
-import type { ConfigMap, KubeEvent, Lease, Secret, Workload } from './object-types.js';
+import type { ConfigMap, Job, KubeEvent, Lease, Pod, Secret, Workload } from './object-types.js';
 
 export interface ResourceKind<T extends KubeObject = KubeObject> {
   readonly kind: string;
@@ -30,7 +30,9 @@ export const kinds = {
   ConfigMap: kind<ConfigMap>('ConfigMap', 'v1', 'configmaps'),
   Secret: kind<Secret>('Secret', 'v1', 'secrets'),
   PodDisruptionBudget: kind<KubeObject>('PodDisruptionBudget', 'policy/v1', 'poddisruptionbudgets'),
-  Job: kind<KubeObject>('Job', 'batch/v1', 'jobs'),
+  Job: kind<Job>('Job', 'batch/v1', 'jobs'),
+  /** Read only: a finished preflight Job's pod, for its termination message. */
+  Pod: kind<Pod>('Pod', 'v1', 'pods'),
   Ingress: kind<KubeObject>('Ingress', 'networking.k8s.io/v1', 'ingresses'),
   Event: kind<KubeEvent>('Event', 'v1', 'events'),
   Lease: kind<Lease>('Lease', 'coordination.k8s.io/v1', 'leases'),

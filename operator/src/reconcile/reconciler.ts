@@ -1,7 +1,8 @@
 import type { Logger } from '@chorus/shared/logging/logger';
 import type { ChatCluster } from '../api/chatcluster.js';
 import { parseSpec, type ChatClusterSpec } from '../api/chatcluster-spec.js';
-import { buildContext } from '../builders/build-context.js';
+import { buildContext, chorusImage } from '../builders/build-context.js';
+import { preflightJob, preflightJobName } from '../builders/preflight-job.js';
 import { desiredState } from '../builders/desired-state.js';
 import { fieldManager, names, selectorLabels, shortHash } from '../builders/naming.js';
 import { createOnceSecrets } from '../builders/token-secret.js';
@@ -11,7 +12,8 @@ import { kindOf, kinds, type ResourceKind } from '../kube/resource-kinds.js';
 import { findCondition } from './conditions.js';
 import { keepImmutableFields } from './immutable-fields.js';
 import type { EventRecorder } from './event-recorder.js';
-import { computeStatus, invalidSpecStatus, type ReconcilerStatus } from './status.js';
+import { computeStatus, invalidSpecStatus, rolledOut, type ReconcilerStatus } from './status.js';
+import { decideUpgrade, preflightOutcome, splitImage, type UpgradeDecision } from './upgrade.js';
 
 /** Read access to the informer caches the reconciler decides from. */
 export interface ClusterView {
@@ -58,12 +60,14 @@ export class ChatClusterReconciler {
       await this.events.record(cr, 'Warning', 'InvalidSpec', parsed.message);
       return {};
     }
-    const ctx = buildContext(cr, parsed.spec);
+    const upgrade = await this.decideUpgrade(cr, parsed.spec);
+    // The workloads run what the upgrade allows: the target only once its preflight passed.
+    const ctx = buildContext(cr, { ...parsed.spec, ...splitImage(upgrade.renderImage) });
     await this.ensureCreateOnceSecrets(cr);
     const referenceProblems = await this.checkReferences(cr, parsed.spec);
     if (referenceProblems.length) await this.events.record(cr, 'Warning', 'InvalidReference', referenceProblems.join('; '));
 
-    const desired = desiredState(ctx);
+    const desired = [...desiredState(ctx), ...(upgrade.wantPreflight ? [preflightJob(buildContext(cr, parsed.spec))] : [])];
     const errors: string[] = [];
     const created: string[] = [];
     const restored: string[] = [];
@@ -95,6 +99,7 @@ export class ChatClusterReconciler {
     if (restored.length) await this.events.record(cr, 'Normal', 'Restored', `re-created ${restored.join(', ')} (deleted out of band)`);
     if (errors.length) await this.events.record(cr, 'Warning', 'ApplyFailed', errors.join('; '));
     if (warnings.length) await this.events.record(cr, 'Warning', 'ImmutableFieldKept', warnings.join('; '));
+    if (upgrade.event) await this.events.record(cr, upgrade.event.type, upgrade.event.reason, upgrade.event.message);
 
     const status = computeStatus({
       generation,
@@ -111,6 +116,7 @@ export class ChatClusterReconciler {
       },
       applyErrors: errors,
       referenceProblems,
+      upgrade: upgrade.upgrade,
     });
     const wasReady = findCondition(cr.status?.conditions, 'Ready')?.status;
     const isReady = findCondition(status.conditions, 'Ready')!;
@@ -123,6 +129,36 @@ export class ChatClusterReconciler {
       await this.events.record(cr, 'Normal', 'Updated', `applied generation ${generation}`);
     }
     return { requeueAfterMs: referenceProblems.length || errors.length ? 10_000 : this.resyncMs };
+  }
+
+  /** Which image the workloads may run, and whether the target's preflight Job is wanted (reconcile/upgrade.ts). */
+  private async decideUpgrade(cr: ChatCluster, spec: ChatClusterSpec): Promise<UpgradeDecision> {
+    const namespace = cr.metadata.namespace!;
+    const name = cr.metadata.name!;
+    const target = buildContext(cr, spec);
+    const jobName = preflightJobName(target);
+    // Already running the target: its kept Job's verdict is not needed again.
+    const job = cr.status?.upgrade?.currentImage === chorusImage(spec) ? undefined : this.view.get(kinds.Job, namespace, jobName);
+    let preflight = job ? preflightOutcome(job, []) : undefined;
+    if (job && preflight?.state !== 'running') {
+      // Finished: its verdict is in its pod's termination message.
+      const pods = await this.client.list(kinds.Pod, namespace, { labelSelector: `job-name=${jobName}` });
+      preflight = preflightOutcome(job, pods.items);
+    }
+    const workloads = [
+      [this.view.get(kinds.Deployment, namespace, names.gateway(name)), spec.gateway.replicas],
+      [this.view.get(kinds.Deployment, namespace, names.messageService(name)), target.workerReplicas],
+    ] as const;
+    const imageOf = (w: (typeof workloads)[number][0]) =>
+      ((w?.spec?.template as { spec?: { containers?: { image?: string }[] } } | undefined)?.spec?.containers?.[0]?.image);
+    return decideUpgrade({
+      targetImage: chorusImage(spec),
+      previous: cr.status?.upgrade,
+      liveImage: imageOf(workloads[0][0]),
+      preflight,
+      preflightJob: jobName,
+      rolledOut: (image) => workloads.every(([w, want]) => imageOf(w) === image && rolledOut(w, want)),
+    });
   }
 
   /** Forget what we applied for a ChatCluster that is gone. */

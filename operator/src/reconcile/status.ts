@@ -1,4 +1,4 @@
-import type { ChatClusterStatus, ComponentStatus, Condition } from '../api/chatcluster.js';
+import type { ChatClusterStatus, ComponentStatus, Condition, UpgradeStatus } from '../api/chatcluster.js';
 import type { ChatClusterSpec } from '../api/chatcluster-spec.js';
 import type { Workload } from '../kube/object-types.js';
 import { setCondition } from './conditions.js';
@@ -35,7 +35,7 @@ function component(obj: Workload | undefined, desired: number, selector?: string
 /** The part of status the reconciler owns (conditions, counts); the autopilot owns batching/autopilot. */
 export type ReconcilerStatus = Pick<
   ChatClusterStatus,
-  'observedGeneration' | 'conditions' | 'gateway' | 'messageService' | 'nats' | 'redis' | 'mongodb'
+  'observedGeneration' | 'conditions' | 'gateway' | 'messageService' | 'nats' | 'redis' | 'mongodb' | 'upgrade'
 >;
 
 /**
@@ -52,6 +52,8 @@ export function computeStatus(input: {
   applyErrors: string[];
   /** Problems the schema cannot catch, e.g. a referenced Secret that does not exist. */
   referenceProblems?: string[];
+  /** The verified upgrade's state (reconcile/upgrade.ts). */
+  upgrade?: UpgradeStatus;
   now?: Date;
 }): ReconcilerStatus {
   const references = input.referenceProblems ?? [];
@@ -64,7 +66,9 @@ export function computeStatus(input: {
     nats: component(children.nats, spec.nats.replicas),
     redis: component(children.redis, 1),
     ...(!spec.mongodb.external && { mongodb: component(children.mongodb, spec.mongodb.replicas) }),
+    ...(input.upgrade && { upgrade: input.upgrade }),
   };
+  const upgrade = input.upgrade;
   const desired: [string, ComponentStatus | undefined, number][] = [
     ['gateway', status.gateway, spec.gateway.replicas],
     ['message-service', status.messageService, input.workerReplicas],
@@ -106,7 +110,11 @@ export function computeStatus(input: {
   );
   conditions = setCondition(
     conditions,
-    settled
+    upgrade?.phase === 'Preflight'
+      ? { type: 'Progressing', status: 'True', reason: 'Preflight', message: upgrade.message, observedGeneration: generation }
+      : upgrade?.phase === 'PreflightFailed'
+      ? { type: 'Progressing', status: 'False', reason: 'PreflightFailed', message: `not rolling out ${upgrade.targetVersion}: its preflight failed`, observedGeneration: generation }
+      : settled
       ? { type: 'Progressing', status: 'False', reason: 'ReconcileComplete', message: `generation ${generation} is rolled out`, observedGeneration: generation }
       : {
           type: 'Progressing',
@@ -123,6 +131,8 @@ export function computeStatus(input: {
       ? { type: 'Degraded', status: 'True', reason: 'InvalidReference', message: references.join('; '), observedGeneration: generation }
       : input.applyErrors.length
       ? { type: 'Degraded', status: 'True', reason: 'ApplyFailed', message: input.applyErrors.join('; ').slice(0, 2000), observedGeneration: generation }
+      : upgrade?.phase === 'PreflightFailed'
+      ? { type: 'Degraded', status: 'True', reason: 'PreflightFailed', message: upgrade.message.slice(0, 2000), observedGeneration: generation }
       : { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'all children applied', observedGeneration: generation },
     now,
   );

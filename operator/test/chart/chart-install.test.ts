@@ -232,7 +232,7 @@ describe('helm chart against a real API server', { timeout: 240_000 }, () => {
     assert.equal(watchErrors.length, 9, 'ChatCluster and the 8 child kinds');
     for (const [, kind, count] of watchErrors) assert.equal(count, '0', `${kind} list/watch errors`);
     assert.doesNotMatch(readFileSync(join(dir, 'operator.log'), 'utf8'), /forbidden/i);
-    assert.match(await kc(['get', 'chatclusters', '-n', ns]), /chat\s+False\s+0\/3/);
+    assert.match(await kc(['get', 'chatclusters', '-n', ns]), /chat\s+False\s+\S+\s+RollingOut\s+0\/3/);
     // The platform's workloads meet the namespace's "restricted" Pod Security Standard too.
     const workloads = await kc(['get', 'deployments,statefulsets,jobs', '-n', ns, '-l', 'app.kubernetes.io/instance=chat', '-o', 'json']);
     const replay = await kubectl(kube.kubeconfigPath, ['apply', '--dry-run=server', '--server-side', '--force-conflicts', '-f', '-'], workloads);

@@ -136,6 +136,7 @@ describe('helm chart renders', { timeout: 120_000 }, () => {
       { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
       { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
       { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
       { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
       { apiGroups: [''], resources: ['events'], verbs: ['create'] },
     ];

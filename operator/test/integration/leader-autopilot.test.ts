@@ -70,7 +70,7 @@ describe('leader election and autopilot', { timeout: 120_000 }, () => {
     await cluster.kc(['create', 'clusterrolebinding', 'chorus-operator', '--clusterrole=chorus-operator', '--serviceaccount=default:chorus-operator']);
     const token = (await cluster.kc(['create', 'token', 'chorus-operator', '--duration=1h'])).trim();
     operatorKubeconfig = cluster.kube.writeKubeconfig('operator', token);
-    const denied = await cluster.kubectl(['--kubeconfig', operatorKubeconfig, 'get', 'pods']);
+    const denied = await cluster.kubectl(['--kubeconfig', operatorKubeconfig, 'get', 'nodes']);
     assert.match(denied.stderr, /forbidden/i, 'the ServiceAccount must not be an admin');
     const natsPort = await freePort();
     const monitorPort = await freePort();
@@ -139,7 +139,7 @@ describe('leader election and autopilot', { timeout: 120_000 }, () => {
     const kv = await new Kvm(nc).open(settingsBucket);
     const entry = await kv.get(batchingKey);
     assert.deepEqual(entry?.json(), { batchSize: 500, flushIntervalMs: 100, source: 'autopilot' });
-    await eventually(async () => /auto\s+False\s+0\/2\s+0\/4\s+5000\s+500\s+100/.test(await cluster.kc(['get', 'chat', 'auto'])), 10_000, 'kubectl get chat columns');
+    await eventually(async () => /auto\s+False\s+\S+\s+RollingOut\s+0\/2\s+0\/4\s+5000\s+500\s+100/.test(await cluster.kc(['get', 'chat', 'auto'])), 10_000, 'kubectl get chat columns');
     const events = JSON.parse(await cluster.kc(['get', 'events', '--field-selector', 'involvedObject.name=auto', '-o', 'json'])).items;
     assert.ok(events.some((e: any) => e.reason === 'Scaled' && /1 -> 4 replicas/.test(e.message)), 'Scaled event');
     assert.ok(events.some((e: any) => e.reason === 'BatchingTuned'), 'BatchingTuned event');

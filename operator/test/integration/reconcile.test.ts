@@ -142,8 +142,8 @@ describe('operator reconciles a ChatCluster', { timeout: 180_000 }, () => {
     }
     assert.equal(cr.status.gateway.summary, '0/2');
     const table = await cluster.kc(['get', 'chat', 'demo']);
-    assert.match(table, /NAME\s+READY\s+GATEWAYS\s+WORKERS\s+QUEUE\s+BATCH\s+FLUSH-MS\s+AGE/);
-    assert.match(table, /demo\s+False\s+0\/2\s+0\/1/);
+    assert.match(table, /NAME\s+READY\s+SIZE\s+VERSION\s+UPGRADE\s+GATEWAYS\s+WORKERS\s+QUEUE\s+BATCH\s+FLUSH-MS\s+AGE/);
+    assert.match(table, /demo\s+False\s+0\.1\.0\s+RollingOut\s+0\/2\s+0\/1/);
 
     // No kubelet here: play the controllers' part and report the workloads ready.
     const ready = async (kind: string, name: string, n: number) => {
@@ -162,7 +162,7 @@ describe('operator reconciles a ChatCluster', { timeout: 180_000 }, () => {
       return c.status.conditions.find((x: any) => x.type === 'Ready').status === 'True' && c;
     }, 10_000, 'Ready=True');
     assert.equal(settled.status.conditions.find((x: any) => x.type === 'Progressing').status, 'False');
-    assert.match(await cluster.kc(['get', 'chat', 'demo']), /demo\s+True\s+2\/2\s+1\/1/);
+    assert.match(await cluster.kc(['get', 'chat', 'demo']), /demo\s+True\s+0\.1\.0\s+Complete\s+2\/2\s+1\/1/);
     const events = await cluster.kc(['get', 'events', '--field-selector', 'involvedObject.name=demo', '-o', 'json']);
     const reasons = JSON.parse(events).items.map((e: any) => e.reason);
     assert.ok(reasons.includes('Created'), reasons.join(','));
@@ -171,6 +171,30 @@ describe('operator reconciles a ChatCluster', { timeout: 180_000 }, () => {
 
   test('a spec change rolls the children; kubectl scale uses the scale subresource; unwanted children are pruned', async () => {
     await cluster.kc(['patch', 'chat', 'demo', '--type=merge', '-p', JSON.stringify({ spec: { version: '0.2.0', loadtest: { enabled: false }, logLevel: 'debug' } })]);
+    // A new version first runs its preflight Job; until it passed, the workloads keep 0.1.0.
+    const preflight = await eventually(async () => {
+      const jobs = (await cluster.get('/apis/batch/v1/namespaces/default/jobs')).items.filter((j: any) => j.metadata.name.startsWith('demo-preflight-'));
+      return jobs.length === 1 && jobs[0];
+    }, 10_000, 'preflight Job');
+    assert.equal(preflight.spec.template.spec.containers[0].image, 'ghcr.io/chorus-chat/chorus:0.2.0');
+    const checking = await eventually(async () => {
+      const c = await cluster.get('/apis/chorus.dev/v1alpha1/namespaces/default/chatclusters/demo');
+      return c.status.upgrade?.phase === 'Preflight' && c;
+    }, 10_000, 'upgrade phase Preflight');
+    assert.deepEqual([checking.status.upgrade.currentVersion, checking.status.upgrade.targetVersion], ['0.1.0', '0.2.0']);
+    assert.equal((await cluster.get(`${ns}/deployments/demo-gateway`)).spec.template.spec.containers[0].image, 'ghcr.io/chorus-chat/chorus:0.1.0');
+    assert.equal((await cluster.get(`${core}/configmaps/demo-config`)).data.LOG_LEVEL, 'debug', 'the rest of the change is applied meanwhile');
+    // No Job controller here: play its part and report the Job succeeded.
+    const now = new Date().toISOString();
+    await cluster.kc(['patch', 'job', preflight.metadata.name, '--subresource=status', '--type=merge', '-p', JSON.stringify({
+      status: {
+        startTime: now, completionTime: now, succeeded: 1,
+        conditions: [
+          { type: 'SuccessCriteriaMet', status: 'True', lastProbeTime: now, lastTransitionTime: now },
+          { type: 'Complete', status: 'True', lastProbeTime: now, lastTransitionTime: now },
+        ],
+      },
+    })]);
     const gateway = await eventually(async () => {
       const d = await cluster.get(`${ns}/deployments/demo-gateway`);
       return d.spec.template.spec.containers[0].image === 'ghcr.io/chorus-chat/chorus:0.2.0' && d;
@@ -299,6 +323,19 @@ describe('operator reconciles a ChatCluster', { timeout: 180_000 }, () => {
     assert.equal(env.find((e: any) => e.name === 'AUTH_MODE').value, 'jwt');
     assert.deepEqual(env.find((e: any) => e.name === 'AUTH_HS256_SECRET').valueFrom.secretKeyRef, { name: 'backend-jwt', key: 'secret' });
     assert.equal(env.find((e: any) => e.name === 'AUTH_ISSUER').value, 'https://app.example');
+  });
+
+  test('spec.size: the API server keeps the preset fields undefaulted, the preset sizes the children, a written field wins, kubectl get shows the size', async () => {
+    await cluster.kc(['apply', '-f', '-'], 'apiVersion: chorus.dev/v1alpha1\nkind: ChatCluster\nmetadata: {name: sized}\nspec: {size: 10k, messageService: {maxReplicas: 9}}\n');
+    const stored = await cluster.get('/apis/chorus.dev/v1alpha1/namespaces/default/chatclusters/sized');
+    assert.equal(stored.spec.gateway.replicas, undefined, 'no server-side default over the preset');
+    const gateway = await eventually(async () => cluster.get(`${ns}/deployments/sized-gateway`), 10_000, 'sized gateway Deployment');
+    assert.equal(gateway.spec.replicas, 3);
+    assert.deepEqual(gateway.spec.template.spec.containers[0].resources, { requests: { cpu: '1', memory: '256Mi' }, limits: { memory: '512Mi' } });
+    assert.equal((await cluster.get(`${ns}/statefulsets/sized-nats`)).spec.replicas, 3);
+    assert.equal((await cluster.get(`${ns}/deployments/sized-message-service`)).spec.replicas, 2, 'the preset minReplicas');
+    await eventually(async () => /sized\s+False\s+10k\s+0\.1\.0\s+RollingOut/.test(await cluster.kc(['get', 'chat', 'sized'])), 10_000, 'SIZE column');
+    await cluster.kc(['delete', 'chat', 'sized']);
   });
 
   test('health, readiness and metrics endpoints', async () => {

@@ -16,6 +16,7 @@ test('every kind of the table has its REST path: core and group APIs, namespaced
     Secret: '/api/v1/namespaces/ns/secrets/x',
     PodDisruptionBudget: '/apis/policy/v1/namespaces/ns/poddisruptionbudgets/x',
     Job: '/apis/batch/v1/namespaces/ns/jobs/x',
+    Pod: '/api/v1/namespaces/ns/pods/x',
     Ingress: '/apis/networking.k8s.io/v1/namespaces/ns/ingresses/x',
     Event: '/api/v1/namespaces/ns/events/x',
     Lease: '/apis/coordination.k8s.io/v1/namespaces/ns/leases/x',
@@ -36,7 +37,7 @@ test('every kind of the table has its REST path: core and group APIs, namespaced
 test('kindOf finds the table entry of an object\'s kind and refuses any other name', () => {
   assert.equal(kindOf('Deployment'), kinds.Deployment);
   assert.equal(kindOf('Lease'), kinds.Lease);
-  for (const name of ['Pod', 'deployment', 'toString', 'constructor', '__proto__', '']) {
+  for (const name of ['Node', 'deployment', 'toString', 'constructor', '__proto__', '']) {
     assert.throws(() => kindOf(name), /the operator does not manage kind/, name);
   }
 });
