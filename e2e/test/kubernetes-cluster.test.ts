@@ -15,6 +15,7 @@ import { LoadDriver } from '@chorus/chaos/load/load-driver';
 import { v2Protocol } from '@chorus/chaos/protocol/v2-protocol';
 import type { ChatClient } from './support/chat-client.js';
 import { waitUntil } from './support/wait-until.js';
+import { evictEveryPodUnderLoad } from './cluster/eviction-under-load.js';
 
 const unavailable = await clusterUnavailable();
 const name = 'chat';
@@ -200,6 +201,10 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     } finally {
       driver.close();
     }
+  });
+
+  test('evicting every platform pod in turn through the Eviction API under load loses nothing (budgets honoured)', { skip }, async (t) => {
+    await evictEveryPodUnderLoad(t, cluster, ns, gatewayUrl, `app.kubernetes.io/instance in (${name},chorus)`);
   });
 
   test('no pod packet was forwarded off the bridge (the isolation rule dropped nothing)', { skip }, async (t) => {
