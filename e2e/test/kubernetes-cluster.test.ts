@@ -21,6 +21,7 @@ import { describeObject, HelmRelease } from './cluster/helm-release.js';
 import { containerId, freezeContainer, tagImage, thawContainer } from './cluster/node-containerd.js';
 import { workerSettings } from './cluster/worker-settings.js';
 import { MongoClient } from 'mongodb';
+import { evictEveryPodUnderLoad } from './cluster/eviction-under-load.js';
 
 const unavailable = await clusterUnavailable();
 const name = 'chat';
@@ -208,6 +209,10 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     } finally {
       driver.close();
     }
+  });
+
+  test('evicting every platform pod in turn through the Eviction API under load loses nothing (budgets honoured)', { skip }, async (t) => {
+    await evictEveryPodUnderLoad(t, cluster, ns, gatewayUrl, `app.kubernetes.io/instance in (${name},chorus)`);
   });
 
   // The autopilot, the version roll-out and the Helm life cycle (these run after the tests above;

@@ -16,6 +16,8 @@ const BEARER_PREFIX = 'chorus.bearer.';
 /** Close codes of shared/src/protocol/close-codes.ts. */
 const CLOSE_TOKEN_EXPIRED = 4001;
 const CLOSE_TOKEN_REVOKED = 4002;
+/** 1012: the gateway drained and closed us (it is shutting down): reconnect at once, no backoff. */
+const CLOSE_DRAINING = 1012;
 /** Refresh this long before the token expires; a token with under 4 minutes left, at 3/4 of its remaining life. */
 const REFRESH_LEAD_MS = 60_000;
 
@@ -51,6 +53,7 @@ export class Connection {
     this.pingTimer = 0;
     this.pongTimer = 0;
     this.refreshTimer = 0;
+    this.moveTimer = 0;
   }
 
   connect() {
@@ -74,6 +77,7 @@ export class Connection {
       } catch {
         return this.hooks.onError('bad_frame', 'The server sent something that is not JSON.');
       }
+      if (frame.type === 'reconnect') return this.moveAfter(ws, frame.afterMs);
       this.hooks.onFrame(frame);
     });
     ws.addEventListener('close', async (event) => {
@@ -81,6 +85,7 @@ export class Connection {
       this.socket = null;
       this.stopPing();
       clearTimeout(this.refreshTimer);
+      clearTimeout(this.moveTimer);
       this.forgetRequests();
       if (!this.hooks.session()) return this.setState('offline');
       const session = this.hooks.session();
@@ -93,8 +98,26 @@ export class Connection {
         if (this.hooks.session() !== session) return;
         return this.hooks.onRejected();
       }
-      if (this.hooks.session() === session && !this.socket) this.scheduleReconnect();
+      if (this.hooks.session() !== session || this.socket) return;
+      // Left a draining gateway (by its reconnect frame, or it closed us): the Service sends the new
+      // socket to another one; welcome resumes every room with `after` and resends what is unconfirmed.
+      if (ws.movingOn || event.code === CLOSE_DRAINING) {
+        this.attempt = 1;
+        return this.connect();
+      }
+      this.scheduleReconnect();
     });
+  }
+
+  /** The gateway is draining: after the delay it chose for us, close this socket and connect again. */
+  moveAfter(ws, afterMs) {
+    clearTimeout(this.moveTimer);
+    const delay = Number.isFinite(afterMs) && afterMs >= 0 ? Math.min(afterMs, 600_000) : 0;
+    this.moveTimer = setTimeout(() => {
+      if (ws !== this.socket) return;
+      ws.movingOn = true;
+      ws.close(1000, 'moving to another gateway');
+    }, delay);
   }
 
   /** True while a socket exists (open or opening); used to skip a redundant connect. */
@@ -122,6 +145,7 @@ export class Connection {
 
   disconnect() {
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.moveTimer);
     clearTimeout(this.refreshTimer);
     this.stopPing();
     const ws = this.socket;

@@ -35,6 +35,7 @@ import { PresencePusher } from './presence/presence-pusher.js';
 import { PresenceTracker } from './presence/presence-tracker.js';
 import { MessagePublisher } from './publish/message-publisher.js';
 import { MembershipCache } from './rooms/membership-cache.js';
+import { defaultDrainSettings, drainSockets, immediateDrain, type DrainSettings } from './lifecycle/socket-drain.js';
 import { FrameLimits } from './limits/frame-limiter.js';
 import { gatewayLimits, type GatewayLimitOverrides } from './limits/gateway-limits.js';
 import { httpServerOptions, limitBodies } from './limits/http-limits.js';
@@ -75,6 +76,8 @@ export interface GatewayConfig {
   stream?: StreamSetupOptions;
   publicDir?: string;
   logger?: Logger;
+  /** How close() moves the clients away (reconnect window, grace, timeout); absent: immediateDrain (lifecycle/socket-drain.ts). */
+  drain?: Partial<DrainSettings>;
 }
 
 export interface Gateway {
@@ -82,6 +85,11 @@ export interface Gateway {
   readonly metricsPort: number;
   readonly gatewayId: string;
   connections(): number;
+  /**
+   * Drains, then stops: not ready at once and no new sockets, every client told to reconnect
+   * elsewhere after a jittered delay, sockets closed once their sends are answered (bounded by the
+   * drain timeout), then every connection to the backends closed.
+   */
   close(): Promise<void>;
 }
 
@@ -179,6 +187,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     handleProtocols: (offered) => (offered.has(protocolVersion) ? protocolVersion : false),
   });
   const sockets = new Set<ClientConnection>();
+  let lastSocketClosed: (() => void) | undefined;
   revocations.listen((matches) => {
     for (const connection of sockets) if (matches(connection.token)) connection.end(closeCodes.tokenRevoked, 'token_revoked');
   });
@@ -196,7 +205,9 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     }
   }, config.pingIntervalMs ?? 30_000);
   keepAlive.unref();
-  const ready = () => !nc.isClosed() && redis.status === 'ready';
+  // Draining: /readyz answers 503 at once (a Service stops sending new clients) and upgrades are refused.
+  let draining = false;
+  const ready = () => !draining && !nc.isClosed() && redis.status === 'ready';
   const server: Server = createServer(
     httpServerOptions(limits.http),
     limitBodies(
@@ -218,6 +229,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
   server.on('upgrade', (request, socket: Duplex, head) => {
     // Node hands the raw socket over without an error listener: a client reset would crash us.
     socket.on('error', () => socket.destroy());
+    if (draining) return reject(socket, 503, { error: { code: 'unavailable', message: 'this gateway is shutting down; connect to another' } });
     void upgrades.decide(request).then(async (decision) => {
       if (socket.destroyed) return;
       if (!decision.ok) {
@@ -226,7 +238,11 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       }
       // The slot is taken before the handshake, so no frame can arrive while Redis is asked.
       const slot = await socketQuota.acquire(decision.token.user);
-      if (socket.destroyed) return slot?.release();
+      if (socket.destroyed || draining) {
+        slot?.release();
+        if (!socket.destroyed) reject(socket, 503, { error: { code: 'unavailable', message: 'this gateway is shutting down; connect to another' } });
+        return;
+      }
       wss.handleUpgrade(request, socket, head, (ws) => (slot ? accept(ws, socket, decision.token, slot) : refuse(ws, decision.token.user)));
     });
   });
@@ -238,11 +254,13 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     sockets.add(connection);
     byUser.add(connection);
     metrics.connections.set(sockets.size);
+    metrics.accepted.inc();
     ws.once('close', () => {
       slot.release();
       sockets.delete(connection);
       byUser.delete(connection);
       metrics.connections.set(sockets.size);
+      if (sockets.size === 0) lastSocketClosed?.();
     });
   }
 
@@ -278,8 +296,13 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     gatewayId,
     connections: () => sockets.size,
     async close() {
-      clearInterval(keepAlive);
+      draining = true;
+      // The shared port hands new connections to the other gateways from now on.
       shared?.close();
+      const allClosed = new Promise<void>((resolve) => (lastSocketClosed = resolve));
+      if (sockets.size === 0) lastSocketClosed?.();
+      await drainSockets(sockets, allClosed, config.drain ? { ...defaultDrainSettings, ...config.drain } : immediateDrain, log);
+      clearInterval(keepAlive);
       server.close();
       internalServer.close();
       internalServer.closeAllConnections();

@@ -6,6 +6,7 @@ import { exitGracefullyOnSignals, exitOnStartFailure } from '@chorus/shared/life
 import type { AuthSettings } from './auth/auth-settings.js';
 import { normalizeOrigin } from './auth/origin-policy.js';
 import { startGateway } from './gateway.js';
+import { defaultDrainSettings } from './lifecycle/socket-drain.js';
 import { defaultGatewayLimits, type GatewayLimitOverrides } from './limits/gateway-limits.js';
 
 /** A positive rate or count from the environment; absent = the default in limits/gateway-limits.ts. */
@@ -31,6 +32,12 @@ const envSchema = z
     MAX_FRAME_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).optional(),
     /** Server ping period; a socket that misses a ping is closed (ms). */
     PING_INTERVAL_MS: z.coerce.number().int().min(500).max(600_000).optional(),
+    /**
+     * Drain on SIGTERM (docs/protocol.md "Draining"): clients are told to reconnect elsewhere after
+     * a delay spread over DRAIN_WINDOW_MS; the socket drain ends by DRAIN_TIMEOUT_MS at the latest.
+     */
+    DRAIN_WINDOW_MS: z.coerce.number().int().min(0).max(600_000).default(defaultDrainSettings.windowMs),
+    DRAIN_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(900_000).default(defaultDrainSettings.timeoutMs),
     /** Replicas and size of the message stream if this gateway is the first to create it. */
     JETSTREAM_REPLICAS: z.coerce.number().int().min(1).max(5).optional(),
     STREAM_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).optional(),
@@ -85,6 +92,9 @@ const envSchema = z
   })
   .superRefine((env, ctx) => {
     const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (env.DRAIN_WINDOW_MS + defaultDrainSettings.graceMs >= env.DRAIN_TIMEOUT_MS) {
+      problem('DRAIN_TIMEOUT_MS', `must exceed DRAIN_WINDOW_MS + ${defaultDrainSettings.graceMs} ms (the grace a client has to leave by itself)`);
+    }
     if (env.CHORUS_TOKEN_SECRET !== undefined) problem('CHORUS_TOKEN_SECRET', 'renamed: set AUTH_HS256_SECRET (and AUTH_MODE=dev for the name-only login)');
     if (env.AUTH_MODE === 'dev') {
       if (!env.AUTH_HS256_SECRET) problem('AUTH_HS256_SECRET', 'AUTH_MODE=dev signs its tokens with AUTH_HS256_SECRET: set it');
@@ -103,6 +113,9 @@ const envSchema = z
   });
 
 type Env = z.infer<typeof envSchema>;
+
+/** What the shutdown may take after the socket drain (backend connections, telemetry flush). */
+const closeAfterDrainMs = 5_000;
 
 function authSettings(env: Env): AuthSettings {
   const common = { clockToleranceSeconds: env.AUTH_CLOCK_TOLERANCE_SECONDS };
@@ -167,16 +180,18 @@ async function main(): Promise<void> {
     ...(env.PING_INTERVAL_MS && { pingIntervalMs: env.PING_INTERVAL_MS }),
     ...(env.MAX_ROOMS_PER_SOCKET && { maxRoomsPerSocket: env.MAX_ROOMS_PER_SOCKET }),
     limits: limitsFrom(env),
+    drain: { windowMs: env.DRAIN_WINDOW_MS, timeoutMs: env.DRAIN_TIMEOUT_MS },
     stream: {
       ...(env.JETSTREAM_REPLICAS !== undefined && { replicas: env.JETSTREAM_REPLICAS }),
       ...(env.STREAM_MAX_BYTES !== undefined && { maxBytes: env.STREAM_MAX_BYTES }),
     },
   });
 
+  // The drain, then the backends' close and the telemetry flush: bounded, below the pod's grace period.
   exitGracefullyOnSignals(log, async () => {
     await gateway.close();
     await telemetry.shutdown();
-  });
+  }, env.DRAIN_TIMEOUT_MS + closeAfterDrainMs);
 }
 
 main().catch((error: unknown) => exitOnStartFailure('gateway', error));

@@ -143,7 +143,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
     const tokenSecret = process.env.AUTH_HS256_SECRET ?? readOrCreateSecret(options.dataDir, 'token-secret');
     const adminToken = process.env.ADMIN_TOKEN ?? readOrCreateSecret(options.dataDir, 'admin-token');
-    const baseEnv = { ...process.env, ...limitEnv(options.limits), ...options.serviceEnv, NATS_URL: nats.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+    // A short gateway drain locally (production: 10 s), so Ctrl-C and tests do not wait long.
+    const drainEnv = { DRAIN_WINDOW_MS: '1000', DRAIN_TIMEOUT_MS: '5000' };
+    const baseEnv = { ...drainEnv, ...process.env, ...limitEnv(options.limits), ...options.serviceEnv, NATS_URL: nats.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
 
     const workers = await Promise.all(
       Array.from({ length: options.messageServices ?? 2 }, async (_, i) => {

@@ -28,10 +28,10 @@ const envSchema = z.object({
   LIMIT_ROOMS_CREATED_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).optional(),
   LIMIT_ROOMS_PER_USER: z.coerce.number().int().min(1).max(1_000_000).optional(),
   LIMIT_MEMBERS_PER_ROOM: z.coerce.number().int().min(1).max(10_000_000).optional(),
+  /** How long a graceful shutdown (SIGTERM: the batch in flight, the RPCs in flight) may take before the process exits anyway. */
+  DRAIN_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(900_000).default(20_000),
 });
 
-/** How long a graceful shutdown may take before the process exits anyway. */
-const shutdownTimeoutMs = 20_000;
 
 async function main(): Promise<void> {
   const env = readEnv(envSchema);
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   exitGracefullyOnSignals(log, async () => {
     await service.close();
     await telemetry.shutdown();
-  }, shutdownTimeoutMs);
+  }, env.DRAIN_TIMEOUT_MS);
 }
 
 main().catch((error: unknown) => exitOnStartFailure('message-service', error));

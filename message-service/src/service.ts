@@ -63,12 +63,20 @@ export interface MessageServiceConfig {
   roomLimits?: Partial<RoomLimitSettings>;
   /** How long an edit lease lasts without renewal (default 30 s; tests shorten it). */
   editLeaseMs?: number;
+  /**
+   * On close, RPCs in flight are answered or, after this long, dropped (default 5 s: the gateway's
+   * own request deadline, after which it has given up and retries elsewhere).
+   */
+  rpcDrainMs?: number;
   /** Called after every processed batch (tests observe batch sizes). */
   onBatch?: (info: { size: number; processed: number; durationMs: number }) => void;
 }
 
 export interface MessageService {
-  /** Stops pulling, writes and acks the batch in flight, then closes every connection. */
+  /**
+   * Drains, then stops: not ready at once; stops pulling, writes and acks the batch in flight, and
+   * (at the same time) answers or drops its in-flight RPCs; then closes every connection.
+   */
   close(): Promise<void>;
   /** Counters since start. */
   stats(): MessageServiceStats;
@@ -102,7 +110,8 @@ export async function startMessageService(config: MessageServiceConfig): Promise
   let consuming = false;
   let isClosed = (): boolean => false;
   let writesFailing = (): boolean => false;
-  const ready = () => consuming && natsConnected && mongoHealthy && !writesFailing() && !isClosed();
+  let stopping = false;
+  const ready = () => !stopping && consuming && natsConnected && mongoHealthy && !writesFailing() && !isClosed();
 
   try {
     const stats = new StatsCollector();
@@ -164,10 +173,12 @@ export async function startMessageService(config: MessageServiceConfig): Promise
     const loop = new ConsumerLoop({ nc, batcher, processor, stats, log, bufferSize, streamOptions });
     loop.start();
     consuming = true;
-    cleanups.push(async () => {
+    let loopStopped: Promise<void> | undefined;
+    const stopLoop = () => (loopStopped ??= (async () => {
       consuming = false;
       await loop.stop();
-    });
+    })());
+    cleanups.push(stopLoop);
 
     const rpc = new RpcServer(nc, log);
     // Reads of stored messages (history pages, heads, look-ups) share one gate per replica.
@@ -185,7 +196,9 @@ export async function startMessageService(config: MessageServiceConfig): Promise
     rpc.serve(subjects.roomsRpc, roomsRequest, (request, deadline) => rooms.handle(request, deadline));
     rpc.serve(subjects.roomAdminRpc, roomAdminRequest, (request) => roomAdmin.handle(request));
     rpc.serve(subjects.lookupRpc, lookupRequest, (request, deadline) => lookups.handle(request, deadline));
-    cleanups.push(() => rpc.close());
+    let rpcStopped: Promise<void> | undefined;
+    const stopRpc = () => (rpcStopped ??= rpc.close(config.rpcDrainMs ?? 5_000));
+    cleanups.push(stopRpc);
 
     const retention = new RetentionWatch(nc, writer, log);
     retention.start();
@@ -209,7 +222,14 @@ export async function startMessageService(config: MessageServiceConfig): Promise
     );
     let closing: Promise<void> | undefined;
     return {
-      close: () => (closing ??= cleanUp().then(() => log.info('message-service stopped'))),
+      close: () =>
+        (closing ??= (async () => {
+          stopping = true;
+          // Pulling stops and the RPCs drain together; the rest of the clean-up follows.
+          await Promise.all([stopLoop(), stopRpc()]);
+          await cleanUp();
+          log.info('message-service stopped');
+        })()),
       stats: () => stats.snapshot(),
       settings: () => live.current(),
       ready,

@@ -19,6 +19,8 @@ export interface ChaosClientOptions {
   maxPending: number;
   /** A socket without a welcome frame this long is dropped and the next gateway tried (default 3 s). */
   connectTimeoutMs?: number;
+  /** Called on every welcome after the first: a reconnect landed (the reconnect rate). */
+  onReconnected?: (now: number) => void;
 }
 
 interface PendingSend {
@@ -52,6 +54,8 @@ const retryBackoffMs = (attempt: number) => Math.min(2_000, 100 * 2 ** Math.min(
 /** Jittered, so a hundred clients that lost one gateway do not retry in step. */
 const resumeBackoffMs = (failures: number) => Math.min(5_000, 250 * 2 ** Math.min(failures, 5)) * (0.5 + Math.random() / 2);
 const reconnectDelayMs = (failures: number) => Math.min(1_000, 50 * 2 ** failures);
+/** Leaving a draining gateway: wait at most this long for the answers to sends in flight on it. */
+const leaveWaitMs = 1_000;
 
 /**
  * One chat user with an exact outbox: every send keeps its clientMsgId until it is acked and is sent
@@ -63,7 +67,11 @@ export class ChaosClient {
   private socket: WebSocket | undefined;
   private gateway: number;
   private welcomed = false;
+  private everWelcomed = false;
   private closing = false;
+  /** Leaving a draining gateway: no new attempts on this socket; it closes once its sends are answered. */
+  private leaving: { socket: WebSocket; by: number } | undefined;
+  private leaveTimer: NodeJS.Timeout | undefined;
   private connectFailures = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private nextRid = 0;
@@ -133,6 +141,11 @@ export class ChaosClient {
   /** Retries what is due: sends without an answer in time, and sends backing off after `unavailable`. */
   tick(now: number): void {
     if (!this.welcomed) return;
+    if (this.leaving) {
+      const inFlight = [...this.pending.values()].some((send) => send.inFlightSince !== undefined);
+      if (!inFlight || now >= this.leaving.by) this.leaving.socket.close(1000, 'moving to another gateway');
+      return;
+    }
     for (const send of this.pending.values()) {
       if (send.inFlightSince === undefined) {
         if (send.notBefore <= now) this.attempt(send, now);
@@ -146,6 +159,7 @@ export class ChaosClient {
   close(): void {
     this.closing = true;
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.leaveTimer);
     this.socket?.terminate();
     this.connectWaiter?.reject(new Error(`${this.user}: closed before it connected`));
     this.connectWaiter = undefined;
@@ -156,7 +170,7 @@ export class ChaosClient {
   }
 
   private attempt(send: PendingSend, now: number): void {
-    if (!this.welcomed) return; // sent on the next welcome
+    if (!this.welcomed || this.leaving) return; // sent on the next welcome
     const resend = send.attempts > 0;
     send.attempts++;
     send.inFlightSince = now;
@@ -187,6 +201,8 @@ export class ChaosClient {
       if (socket !== this.socket) return;
       const wasWelcomed = this.welcomed;
       this.welcomed = false;
+      this.leaving = undefined;
+      clearTimeout(this.leaveTimer);
       for (const state of this.rooms.values()) {
         state.joined = false;
         state.joinRid = undefined;
@@ -235,6 +251,8 @@ export class ChaosClient {
         return this.onError(event, now);
       case 'welcome':
         return this.onWelcome(now);
+      case 'reconnect':
+        return this.onReconnect(event.afterMs);
       case 'invalid':
         return this.invalid(event.reason);
       case 'other':
@@ -242,7 +260,25 @@ export class ChaosClient {
     }
   }
 
+  /**
+   * The gateway is draining: after the delay it gave, stop sending on this socket, let the sends in
+   * flight be answered (briefly), then close it; the close handler moves to the next gateway and
+   * resumes every room with `after`, and the outbox is sent again there.
+   */
+  private onReconnect(afterMs: number): void {
+    const socket = this.socket;
+    clearTimeout(this.leaveTimer);
+    this.leaveTimer = setTimeout(() => {
+      if (socket !== this.socket || !socket || !this.welcomed) return;
+      this.options.stats.drainMoves++;
+      this.leaving = { socket, by: performance.now() + leaveWaitMs };
+      this.tick(performance.now());
+    }, afterMs);
+  }
+
   private onWelcome(now: number): void {
+    if (this.everWelcomed) this.options.onReconnected?.(now);
+    this.everWelcomed = true;
     this.welcomed = true;
     this.connectFailures = 0;
     this.connectWaiter?.resolve();

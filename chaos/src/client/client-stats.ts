@@ -21,6 +21,8 @@ export interface ClientStats {
   /** Sockets that closed without us asking, and the connects that failed. */
   disconnects: number;
   connectFailures: number;
+  /** Sockets this client left because their gateway was draining (the `reconnect` frame). */
+  drainMoves: number;
   /** Resume joins sent, error answers to joins by code, and resumes after an out-of-order delivery. */
   resumes: number;
   joinErrors: Record<string, number>;
@@ -43,6 +45,7 @@ export function emptyClientStats(): ClientStats {
     sendErrors: {},
     disconnects: 0,
     connectFailures: 0,
+    drainMoves: 0,
     resumes: 0,
     joinErrors: {},
     repairs: 0,

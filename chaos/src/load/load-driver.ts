@@ -4,6 +4,7 @@ import { emptyClientStats, type ClientStats } from '../client/client-stats.js';
 import { login } from '../client/login.js';
 import { DeliveryLedger, type LedgerCounts } from '../ledger/delivery-ledger.js';
 import type { WireProtocol } from '../protocol/wire-protocol.js';
+import { ReconnectRate } from './reconnect-rate.js';
 
 export interface LoadShape {
   /** Users, each in one room; a multiple of roomSize. */
@@ -46,6 +47,8 @@ const sendTickMs = 10;
 export class LoadDriver {
   readonly ledger: DeliveryLedger;
   readonly stats = emptyClientStats();
+  /** Every reconnect that got a welcome, by second: its peak is what the surviving gateways took. */
+  readonly reconnects = new ReconnectRate();
   private clients: ChaosClient[] = [];
   private sendTimer: NodeJS.Timeout | undefined;
   private readonly retryTimer: NodeJS.Timeout;
@@ -96,6 +99,7 @@ export class LoadDriver {
         stats: this.stats,
         ackTimeoutMs: this.options.ackTimeoutMs ?? 5_000,
         maxPending: this.options.maxPendingPerUser ?? 50,
+        onReconnected: (now) => this.reconnects.record(now),
       });
       clients[i] = client;
       this.clients.push(client);

@@ -17,6 +17,9 @@ const commonSchemas = {
   joined: z
     .object({ type: z.literal('joined'), rid, room: z.string(), head: position })
     .transform((f): EventOf<'joined'> => ({ kind: 'joined', rid: f.rid, room: f.room, head: f.head })),
+  reconnect: z
+    .object({ type: z.literal('reconnect'), afterMs: z.number().int().min(0), reason: z.string() })
+    .transform((f): EventOf<'reconnect'> => ({ kind: 'reconnect', afterMs: f.afterMs })),
   error: z
     .object({ type: z.literal('error'), rid, code: z.string(), message: z.string(), room: z.string().optional() })
     .transform((f): EventOf<'error'> => ({ kind: 'error', rid: f.rid, code: f.code, message: f.message, room: f.room })),

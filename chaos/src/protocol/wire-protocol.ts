@@ -9,6 +9,8 @@ export type ServerEvent =
   | { kind: 'message'; room: string; pos: number; prev: number; id: string; sender: string }
   | { kind: 'joined'; rid: string | undefined; room: string; head: number }
   | { kind: 'error'; rid: string | undefined; code: string; message: string; room: string | undefined }
+  /** The gateway is draining: move to another one after `afterMs`. */
+  | { kind: 'reconnect'; afterMs: number }
   /** A valid frame the suite does not use (presence, pong, ...). */
   | { kind: 'other'; type: string }
   /** Not a frame of this protocol: the reason names what was wrong. */

@@ -10,10 +10,10 @@ const seconds = (ms: number) => (ms / 1000).toFixed(1);
 
 /** The table of all scenarios, as plain text with aligned columns. */
 export function formatResultsTable(results: (ScenarioResult | ScenarioError)[]): string {
-  const header = ['scenario', 'result', 'acked', 'delivered', 'lost', 'duplicated', 'reordered', 'stall s', 'limit s', 'unavailable->ok', 'unacked', 'deliv. unacked'];
+  const header = ['scenario', 'result', 'acked', 'delivered', 'lost', 'duplicated', 'reordered', 'stall s', 'limit s', 'unavailable->ok', 'unacked', 'deliv. unacked', 'reconn.', 'reconn. peak/s'];
   const rows = results.map((r) =>
     'error' in r
-      ? [r.name, 'ERROR', '', '', '', '', '', '', '', '', '', '']
+      ? [r.name, 'ERROR', '', '', '', '', '', '', '', '', '', '', '', '']
       : [
           r.name,
           r.verdict.pass ? 'pass' : 'FAIL',
@@ -27,6 +27,8 @@ export function formatResultsTable(results: (ScenarioResult | ScenarioError)[]):
           String(r.client.unavailableThenAcked),
           String(r.unacked),
           String(r.ledger.deliveredNeverAcked),
+          String(r.reconnects.total),
+          String(r.reconnects.peakPerSecond),
         ],
   );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
@@ -49,7 +51,7 @@ export function formatDetails(results: (ScenarioResult | ScenarioError)[]): stri
     out.push(
       `${r.name}: ${r.fault}; ${r.seconds.toFixed(0)} s; sends ${c.sends} (attempts ${c.attempts}, unavailable ${c.unavailable}, ` +
         `timeouts ${c.timeouts}, resent after reconnect ${c.resentAfterReconnect}, skipped ${c.skipped}${errors ? `, other errors: ${errors}` : ''}); ` +
-        `reconnects ${c.disconnects}, failed connects ${c.connectFailures}, resume joins ${c.resumes} (errors: ${joinErrors || 'none'}; after out-of-order ${c.repairs}); ` +
+        `reconnects ${c.disconnects} (left a draining gateway ${c.drainMoves}), failed connects ${c.connectFailures}, resume joins ${c.resumes} (errors: ${joinErrors || 'none'}; after out-of-order ${c.repairs}); ` +
         `delivered before ack ${r.ledger.deliveredBeforeAck}, delivered never acked ${r.ledger.deliveredNeverAcked}; ` +
         `longest stall in ${r.ledger.stallRoom ?? '-'}${r.drained ? '' : '; the drain timed out'}`,
     );

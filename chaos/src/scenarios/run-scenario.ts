@@ -5,7 +5,7 @@ import { startPlatform, type Platform } from '@chorus/local/platform';
 import { LoadDriver, type LoadShape } from '../load/load-driver.js';
 import type { WireProtocol } from '../protocol/wire-protocol.js';
 import { progressLine } from '../report/progress-line.js';
-import type { Scenario } from './scenario-catalog.js';
+import { drainWindowMs, type Scenario } from './scenario-catalog.js';
 import type { ScenarioResult } from './scenario-result.js';
 import { judge } from './verdict.js';
 
@@ -46,7 +46,14 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
   let passed = false;
   try {
     log(`starting the platform in ${dataDir}`);
-    platform = await startPlatform({ dataDir, gateways: 2, messageServices: 2, batching: { batchSize: 100, flushIntervalMs: 50 } });
+    platform = await startPlatform({
+      dataDir,
+      gateways: 2,
+      messageServices: 2,
+      batching: { batchSize: 100, flushIntervalMs: 50 },
+      // A SIGTERM'd gateway spreads its clients' reconnects over the window and is gone within the timeout.
+      serviceEnv: { DRAIN_WINDOW_MS: String(drainWindowMs), DRAIN_TIMEOUT_MS: String(drainWindowMs + 7_000) },
+    });
     const { users, roomSize, sendsPerSecond } = settings.shape;
     log(`setting up ${users} users in ${users / roomSize} rooms of ${roomSize} `);
     driver = await LoadDriver.start({
@@ -87,6 +94,7 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
       serverOutageMs: outcome.serverOutageMs,
       ledger,
       client,
+      reconnects: { total: driver.reconnects.total, peakPerSecond: driver.reconnects.peakPerSecond() },
       unacked: driver.snapshot().unanswered,
       drained,
       seconds: (performance.now() - started) / 1000,

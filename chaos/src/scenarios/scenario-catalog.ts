@@ -15,6 +15,8 @@ const nats = 'nats-server';
 const redis = 'redis-server';
 const mongo = 'ferretdb';
 const serverDownMs = 2_000;
+/** The gateways' drain window in every scenario (DRAIN_WINDOW_MS; the default 10 s would make a rolling restart slow). */
+export const drainWindowMs = 5_000;
 
 /** Every scenario: one fault per run, under steady load. */
 export const scenarios: readonly Scenario[] = [
@@ -24,6 +26,11 @@ export const scenarios: readonly Scenario[] = [
   { name: 'nats-pause', summary: 'SIGSTOP nats-server for 8 s, then SIGCONT', fault: serverPause(nats, 8_000) },
   { name: 'redis-kill', summary: `kill -9 redis-server, restart it after ${serverDownMs / 1000} s (its data is gone)`, fault: serverKill(redis, serverDownMs) },
   { name: 'mongo-kill', summary: `kill -9 the MongoDB server (FerretDB), restart it after ${serverDownMs / 1000} s`, fault: serverKill(mongo, serverDownMs) },
+  {
+    name: 'gateway-drain',
+    summary: `SIGTERM gateway-1, then gateway-2: each drains (its clients reconnect elsewhere over ${drainWindowMs / 1000} s), restarted and ready before the next`,
+    fault: rollingRestart(['gateway-1', 'gateway-2']),
+  },
   {
     name: 'rolling-restart',
     summary: 'SIGTERM each gateway and message-service in turn, each restarted and ready before the next',

@@ -9,6 +9,8 @@ export interface ScenarioResult {
   serverOutageMs: number;
   ledger: LedgerReport;
   client: ClientStats;
+  /** Reconnects that got a welcome, and the most of them in one second (connections/s the surviving gateways took). */
+  reconnects: { total: number; peakPerSecond: number };
   /** Sends still unanswered when the drain ended. */
   unacked: number;
   drained: boolean;

@@ -49,6 +49,10 @@ export class ClientConnection {
   /** Names this connection to the edit leases: a second socket of the same user is another session. */
   readonly session: string;
   private heldLeases = false;
+  /** Frames being answered now; a drain waits for them before it closes the socket. */
+  private readonly answering = new Set<Promise<void>>();
+  /** The gateway is closing this socket: new frames are refused with `unavailable`. */
+  private leaving = false;
 
   constructor(
     private readonly socket: WebSocket,
@@ -79,7 +83,7 @@ export class ClientConnection {
     return this.currentToken;
   }
 
-  /** Closes the socket for an auth reason (expiry, revocation); the code tells the client which. */
+  /** Closes the socket for a reason the code tells the client (expiry, revocation, drain). */
   end(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
@@ -123,9 +127,12 @@ export class ClientConnection {
       return this.sendError(parsed.code, parsed.message, parsed.rid, parsed.request);
     }
     const frame = parsed.frame;
+    if (this.leaving) {
+      return this.sendError('unavailable', 'this gateway is shutting down; reconnect to another and send it again (for send: not stored)', frame.rid, frame.type);
+    }
     if (!this.admitted(frame.type === 'send' ? 'send' : 'other', frame.rid, frame.type)) return;
     this.services.metrics.frames.inc({ type: frame.type });
-    this.handle(frame).catch((error: unknown) => {
+    const answered = this.handle(frame).catch((error: unknown) => {
       if (error instanceof ClientError || error instanceof BackendError) {
         if (error.code === 'unavailable') this.services.log.warn({ user: this.user, type: frame.type, reason: error.message }, 'answered unavailable');
         this.sendError(error.code, error.message, frame.rid, frame.type, error.details);
@@ -137,6 +144,31 @@ export class ClientConnection {
         this.sendError('internal', 'internal error', frame.rid, frame.type);
       }
     });
+    this.answering.add(answered);
+    void answered.finally(() => this.answering.delete(answered));
+  }
+
+  /** Drain: tells the client to reconnect elsewhere after `afterMs` (the `reconnect` frame). */
+  announceReconnect(afterMs: number): void {
+    this.send({ type: 'reconnect', afterMs, reason: 'draining' });
+  }
+
+  /**
+   * Drain, for a client that stayed past its delay: refuses new frames, waits until every frame
+   * accepted so far is answered (a send: acked or refused) or `deadline` (performance.now()) passes,
+   * then closes with 1012.
+   */
+  async closeAfterAnswers(deadline: number): Promise<void> {
+    if (this.closed) return;
+    this.leaving = true;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - performance.now()))));
+    try {
+      await Promise.race([Promise.allSettled([...this.answering]), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+    this.end(closeCodes.draining, 'gateway draining; reconnect to another');
   }
 
   /** Charges the frame to the socket's rate limits; a refused frame is answered `rate_limited`. */

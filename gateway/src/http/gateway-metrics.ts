@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export class GatewayMetrics {
   readonly registry = new Registry();
   readonly connections = new Gauge({ name: 'chorus_gateway_connections', help: 'Open WebSocket connections', registers: [this.registry] });
+  readonly accepted = new Counter({ name: 'chorus_gateway_connections_accepted_total', help: 'WebSocket connections accepted (their rate is the reconnect rate after another gateway drained or died)', registers: [this.registry] });
   readonly rooms = new Gauge({ name: 'chorus_gateway_rooms', help: 'Rooms this gateway is subscribed to', registers: [this.registry] });
   readonly frames = new Counter({ name: 'chorus_gateway_frames_total', help: 'Valid client frames by type', labelNames: ['type'], registers: [this.registry] });
   readonly errors = new Counter({ name: 'chorus_gateway_errors_total', help: 'Error frames sent, by code', labelNames: ['code'], registers: [this.registry] });

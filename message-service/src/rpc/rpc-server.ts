@@ -42,10 +42,23 @@ export class RpcServer {
     this.subscriptions.push(sub);
   }
 
-  /** Stops taking requests and waits for the ones being answered. */
-  async close(): Promise<void> {
+  /**
+   * Stops taking requests and waits for the ones being answered, at most `maxWaitMs`: a request
+   * still running then is dropped unanswered (its caller's own deadline runs out and it retries on
+   * another replica).
+   */
+  async close(maxWaitMs = Number.POSITIVE_INFINITY): Promise<void> {
     await Promise.all(this.subscriptions.map((s) => s.drain().catch(() => {})));
-    await Promise.all([...this.inFlight]);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      if (Number.isFinite(maxWaitMs)) timer = setTimeout(resolve, maxWaitMs);
+    });
+    try {
+      await Promise.race([Promise.allSettled([...this.inFlight]), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (this.inFlight.size > 0) this.log.warn({ dropped: this.inFlight.size }, 'rpc requests still running at shutdown were dropped');
   }
 
   private async handle<S extends z.ZodType, R>(msg: Msg, schema: S, handler: Handler<S, R>): Promise<void> {

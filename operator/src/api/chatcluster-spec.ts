@@ -27,6 +27,13 @@ export const chatClusterSpec = z
       .object({
         replicas: z.number().int().min(1).max(100).default(2),
         resources,
+        drain: z
+          .object({
+            windowSeconds: z.number().int().min(0).max(600).default(10),
+            timeoutSeconds: z.number().int().min(3).max(900).default(25),
+          })
+          .prefault({})
+          .refine((d) => d.windowSeconds + 2 < d.timeoutSeconds, { message: 'gateway.drain.timeoutSeconds must exceed gateway.drain.windowSeconds + 2' }),
         service: z
           .object({
             type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP'),
@@ -60,6 +67,7 @@ export const chatClusterSpec = z
         backlogPerReplica: z.number().int().min(1).default(1000),
         scaleUpStabilizationSeconds: z.number().int().min(0).max(3600).default(0),
         scaleDownStabilizationSeconds: z.number().int().min(0).max(3600).default(60),
+        drainTimeoutSeconds: z.number().int().min(1).max(900).default(20),
         resources,
       })
       .prefault({})

@@ -2,6 +2,7 @@ import type { KubeObject } from '../kube/kube-object.js';
 import { appConfigData } from './app-config.js';
 import { chorusContainer, resourcesFor, type BuildContext } from './build-context.js';
 import { childMeta, labels, names, selectorLabels, shortHash } from './naming.js';
+import { gracePeriodAbove, topologySpread } from './topology-spread.js';
 import { containerSecurityContext, podSecurityContext, spreadAcrossNodes, tmpMount, tmpVolume, uids } from './pod-security.js';
 
 export const gatewayPort = 8080;
@@ -31,10 +32,12 @@ export function gatewayDeployment(ctx: BuildContext): KubeObject {
           annotations: { 'chorus.dev/config-hash': shortHash(appConfigData(ctx)) },
         },
         spec: {
-          affinity: spreadAcrossNodes(selectorLabels(name, 'gateway')),
+          affinity: spreadAcrossNodes(selector),
+          topologySpreadConstraints: topologySpread(selector),
           automountServiceAccountToken: false,
           securityContext: podSecurityContext(uids.chorus),
-          terminationGracePeriodSeconds: 30,
+          // Above the drain (clients moved over the window, sends answered) plus the close after it.
+          terminationGracePeriodSeconds: gracePeriodAbove(spec.gateway.drain.timeoutSeconds),
           containers: [
             {
               ...chorusContainer(spec, 'gateway', ['node', 'gateway/dist/src/main.js']),
@@ -52,6 +55,8 @@ export function gatewayDeployment(ctx: BuildContext): KubeObject {
                 ...gatewayAuthEnv(ctx),
                 { name: 'ADMIN_TOKEN', valueFrom: { secretKeyRef: { name: names.adminSecret(name), key: 'ADMIN_TOKEN' } } },
                 { name: 'GATEWAY_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: 'DRAIN_WINDOW_MS', value: String(spec.gateway.drain.windowSeconds * 1000) },
+                { name: 'DRAIN_TIMEOUT_MS', value: String(spec.gateway.drain.timeoutSeconds * 1000) },
                 ...otelEnv(ctx, 'chorus-gateway'),
               ],
               resources: resourcesFor(spec.gateway.resources, 'gateway'),

@@ -3,6 +3,7 @@ import { appConfigData } from './app-config.js';
 import { chorusContainer, resourcesFor, type BuildContext } from './build-context.js';
 import { otelEnv } from './gateway.js';
 import { childMeta, labels, names, selectorLabels, shortHash } from './naming.js';
+import { gracePeriodAbove, topologySpread } from './topology-spread.js';
 import { containerSecurityContext, podSecurityContext, spreadAcrossNodes, tmpMount, tmpVolume, uids } from './pod-security.js';
 
 /** /metrics, /healthz, /readyz; no Service routes to it from outside the namespace. */
@@ -26,10 +27,11 @@ export function messageServiceDeployment(ctx: BuildContext): KubeObject {
         },
         spec: {
           affinity: spreadAcrossNodes(selectorLabels(name, 'message-service')),
+          topologySpreadConstraints: topologySpread(selectorLabels(name, 'message-service')),
           automountServiceAccountToken: false,
           securityContext: podSecurityContext(uids.chorus),
-          // Let a worker finish its batch (write, fan out, ack) before it goes.
-          terminationGracePeriodSeconds: 30,
+          // Above the worker's drain deadline: it finishes its batch (write, ack) and its RPCs first.
+          terminationGracePeriodSeconds: gracePeriodAbove(spec.messageService.drainTimeoutSeconds),
           containers: [
             {
               ...chorusContainer(spec, 'message-service', ['node', 'message-service/dist/src/main.js']),
@@ -38,6 +40,7 @@ export function messageServiceDeployment(ctx: BuildContext): KubeObject {
               env: [
                 { name: 'METRICS_PORT', value: String(messageServiceMetricsPort) },
                 { name: 'METRICS_HOST', value: '0.0.0.0' },
+                { name: 'DRAIN_TIMEOUT_MS', value: String(spec.messageService.drainTimeoutSeconds * 1000) },
                 ...(external
                   ? [{ name: 'MONGODB_URI', valueFrom: { secretKeyRef: { name: external.name, key: external.key } } }]
                   : []),

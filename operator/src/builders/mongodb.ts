@@ -2,6 +2,7 @@ import type { KubeObject } from '../kube/kube-object.js';
 import { dataVolumeClaim } from './data-volume-claim.js';
 import { resourcesFor, serviceHost, type BuildContext } from './build-context.js';
 import { childMeta, labels, names, selectorLabels, shortHash } from './naming.js';
+import { topologySpread } from './topology-spread.js';
 import { containerSecurityContext, podSecurityContext, spreadAcrossNodes, tmpMount, tmpVolume, uids } from './pod-security.js';
 
 export const replicaSetName = 'rs0';
@@ -46,6 +47,7 @@ export function mongodbStatefulSet(ctx: BuildContext): KubeObject {
         metadata: { labels: labels(name, 'mongodb') },
         spec: {
           affinity: spreadAcrossNodes(selectorLabels(name, 'mongodb')),
+          topologySpreadConstraints: topologySpread(selectorLabels(name, 'mongodb')),
           automountServiceAccountToken: false,
           securityContext: podSecurityContext(uids.mongodb, true),
           terminationGracePeriodSeconds: 30,

@@ -2,6 +2,7 @@ import type { KubeObject } from '../kube/kube-object.js';
 import { dataVolumeClaim } from './data-volume-claim.js';
 import { resourcesFor, serviceHost, type BuildContext } from './build-context.js';
 import { childMeta, labels, names, selectorLabels, shortHash } from './naming.js';
+import { topologySpread } from './topology-spread.js';
 import { containerSecurityContext, podSecurityContext, spreadAcrossNodes, uids } from './pod-security.js';
 
 /** nats.conf: JetStream on file storage, monitoring on 8222, and routes when clustered. */
@@ -110,6 +111,7 @@ export function natsStatefulSet(ctx: BuildContext): KubeObject {
         },
         spec: {
           affinity: spreadAcrossNodes(selectorLabels(name, 'nats')),
+          topologySpreadConstraints: topologySpread(selectorLabels(name, 'nats')),
           automountServiceAccountToken: false,
           securityContext: podSecurityContext(uids.nats, true),
           // Lame duck mode (30 s) must finish before the kubelet's SIGKILL.

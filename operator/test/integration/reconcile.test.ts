@@ -58,6 +58,7 @@ describe('operator reconciles a ChatCluster', { timeout: 180_000 }, () => {
       '/apis/policy/v1/namespaces/default/poddisruptionbudgets/demo-message-service',
       '/apis/policy/v1/namespaces/default/poddisruptionbudgets/demo-nats',
       '/apis/policy/v1/namespaces/default/poddisruptionbudgets/demo-mongodb',
+      '/apis/policy/v1/namespaces/default/poddisruptionbudgets/demo-redis',
     ];
     const children = await eventually(async () => {
       const all = await Promise.all(expected.map((path) => cluster.get(path)));

@@ -48,6 +48,7 @@ test('defaults: the full set of children, each owned by the ChatCluster and labe
     'PodDisruptionBudget/c1-message-service',
     'PodDisruptionBudget/c1-nats',
     'PodDisruptionBudget/c1-mongodb',
+    'PodDisruptionBudget/c1-redis',
   ]) {
     assert.ok(ids.includes(id), `missing ${id}`);
   }

@@ -145,6 +145,19 @@ export interface RemovedFrame {
   room: string;
   reason: 'removed' | 'banned';
 }
+/**
+ * Pushed once when the gateway starts draining (SIGTERM): reconnect to another gateway after
+ * `afterMs` (each socket gets its own delay, spread over the drain window, so the clients of a
+ * draining gateway do not all reconnect in the same second). Until then the socket works as before;
+ * at `afterMs` the client closes it (code 1000) and resumes each room with `join` + `after` on a
+ * new socket. A socket still open a little later is closed by the gateway with 1012, after its
+ * sends were answered.
+ */
+export interface ReconnectFrame {
+  type: 'reconnect';
+  afterMs: number;
+  reason: 'draining';
+}
 export interface PongFrame {
   type: 'pong';
   rid?: RequestId;
@@ -188,4 +201,5 @@ export type ServerFrame =
   | LeaseFrame
   | LeaseReleasedFrame
   | RemovedFrame
+  | ReconnectFrame
   | ErrorFrame;
