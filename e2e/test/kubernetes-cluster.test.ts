@@ -15,12 +15,15 @@ import { LoadDriver } from '@chorus/chaos/load/load-driver';
 import { v2Protocol } from '@chorus/chaos/protocol/v2-protocol';
 import type { ChatClient } from './support/chat-client.js';
 import { waitUntil } from './support/wait-until.js';
+import { clusterTracingUnavailable, traceOneMessage } from './cluster/cluster-tracing.js';
+import { assertMessageTrace, describeTrace } from './support/jaeger-trace.js';
 
 const unavailable = await clusterUnavailable();
 const name = 'chat';
 
 // Each test carries the reason, so the summary counts them as skipped (not a silently empty suite).
 const skip = unavailable ?? false;
+const tracingSkip = skip || (await clusterTracingUnavailable());
 
 describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }, () => {
   let cluster: KubeCluster;
@@ -200,6 +203,12 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     } finally {
       driver.close();
     }
+  });
+
+  test('tracing on: one message between two gateway pods is one trace, read back through the Jaeger Service', { skip: tracingSkip }, async (t) => {
+    const { trace, sendingGateway, receivingGateways } = await traceOneMessage(cluster, ns, 'chorus', name);
+    t.diagnostic(`trace ${trace.traceId}:\n${describeTrace(trace.spans)}\nlinked from ${trace.batch.name} [${trace.batch.service}] (its own trace)`);
+    assertMessageTrace(trace, sendingGateway, receivingGateways);
   });
 
   test('no pod packet was forwarded off the bridge (the isolation rule dropped nothing)', { skip }, async (t) => {
