@@ -87,9 +87,8 @@ if named centrifugo; then go_build centrifugo "$CENTRIFUGO_VERSION" github.com/c
 if has kube; then "$root/scripts/build-kube-apiserver.sh"; fi
 
 jaeger_build() { # version
-  # A Go tool of a throwaway module of ours (`go get -tool`): the module pins every dependency of
-  # cmd/jaeger at the versions Jaeger's own go.mod names, which `go install` would do too, but
-  # this also works where the proxy refuses a module's version list.
+  # A Go tool (`go get -tool`) of a throwaway module of ours, as go_build does it: its go.mod then
+  # pins cmd/jaeger's whole dependency graph at the versions Jaeger $version requires.
   local version="$1" dir="$cache/jaeger-$1"
   [ -x "$dir/jaeger" ] && return 0
   log "building jaeger $version with go (one time, cached in $dir; minutes on 2 cores)"

@@ -54,7 +54,7 @@ export interface PlatformOptions {
   supervise?: boolean | RestartPolicy;
   /**
    * Start a Jaeger all-in-one on 127.0.0.1 and export every service's spans to it (OTLP/HTTP).
-   * `queryPort` fixes the query/UI port (default: a free one).
+   * `queryPort` fixes the port of its query API (default: a free one).
    */
   tracing?: boolean | { queryPort?: number };
   /** Extra environment for the service processes (e.g. OTEL_*). */
@@ -77,7 +77,7 @@ export interface Platform {
   natsUrl: string;
   redisUrl: string;
   mongoUri: string;
-  /** With `tracing`: Jaeger's query API and UI. */
+  /** With `tracing`: Jaeger's query API (`/api/traces/<id>`). */
   jaegerUrl?: string;
   /** The gateways' HS256 key (dev: they sign with it; jwt: they verify with it). */
   tokenSecret: string;
