@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything `npm start` and `npm test` need on a fresh Debian machine, once.
-# Usage: scripts/bootstrap.sh [npm] [apt] [nats] [ferretdb] [kube] [helm] [browser] [centrifugo] [nginx] [cluster]
+# Usage: scripts/bootstrap.sh [npm] [apt] [nats] [ferretdb] [jaeger] [kube] [helm] [browser] [centrifugo] [nginx] [cluster]
 # No argument = all but the opt-in parts (centrifugo, nginx: only bench rows need them; cluster:
 # only as root, the single-node test cluster of scripts/cluster/, see docs/kubernetes.md).
 # Builds are cached in $CHORUS_CACHE_DIR (default ~/.cache/chorus) keyed by version.
@@ -85,6 +85,22 @@ if has ferretdb; then ferretdb_build "$FERRETDB_VERSION"; fi
 # Opt-in (never part of "all"): the bench's Centrifugo peer row; `npm test` skips its test without it.
 if named centrifugo; then go_build centrifugo "$CENTRIFUGO_VERSION" github.com/centrifugal/centrifugo/v6 github.com/centrifugal/centrifugo/v6; fi
 if has kube; then "$root/scripts/build-kube-apiserver.sh"; fi
+
+jaeger_build() { # version
+  # A Go tool (`go get -tool`) of a throwaway module of ours, as go_build does it: its go.mod then
+  # pins cmd/jaeger's whole dependency graph at the versions Jaeger $version requires.
+  local version="$1" dir="$cache/jaeger-$1"
+  [ -x "$dir/jaeger" ] && return 0
+  log "building jaeger $version with go (one time, cached in $dir; minutes on 2 cores)"
+  local work; work="$(mktemp -d)"
+  printf 'module chorus.local/build-jaeger\n\ngo 1.24\n' > "$work/go.mod"
+  (cd "$work" && GOTOOLCHAIN=local GOFLAGS=-mod=mod go get -tool "github.com/jaegertracing/jaeger/cmd/jaeger@$version" >"$work/get.log" 2>&1) \
+    || { cat "$work/get.log" >&2; return 1; }
+  rm -rf "$dir.tmp"
+  (cd "$work" && GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$dir.tmp/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger >&2)
+  mv "$dir.tmp" "$dir"; rm -rf "$work"
+}
+if has jaeger; then jaeger_build "$JAEGER_VERSION"; fi
 
 if has npm; then
   # Reinstall when the lock file changed since the last install.

@@ -5,7 +5,7 @@
 #                     (one `go build`, version-stamped at link time)
 #   coredns-<v>/      a slim CoreDNS (no forward plugin: no upstream DNS)
 #   pause-<v>/        Kubernetes' own pause.c, static
-#   images/*.tar      OCI archives: pause, coredns, nats, redis, ferretdb, and the Chorus image
+#   images/*.tar      OCI archives: pause, coredns, nats, redis, ferretdb, jaeger (when built), and the Chorus image
 #                     (the Dockerfile built by buildah; cached by a hash of its inputs)
 # Needs the apt packages of `scripts/bootstrap.sh cluster` (which calls this script), root for the
 # Chorus image (buildah), and nats-server/ferretdb/etcd from the other bootstrap parts.
@@ -93,6 +93,11 @@ if has images; then
     /usr/bin/redis-server:/usr/bin/redis-server /usr/bin/redis-cli:/usr/bin/redis-cli
   image_from_binaries "ferretdb-$FERRETDB_VERSION.tar" "localhost/ferretdb:${FERRETDB_VERSION#v}" \
     '{"Entrypoint":["/ferretdb"]}' "ferretdb:x:1000:1000" "$cache/ferretdb-$FERRETDB_VERSION/ferretdb:/ferretdb"
+  # The chart's optional tracing UI; its configuration comes from the chart (a ConfigMap).
+  if [ -x "$cache/jaeger-$JAEGER_VERSION/jaeger" ]; then
+    image_from_binaries "jaeger-$JAEGER_VERSION.tar" "localhost/jaeger:${JAEGER_VERSION#v}" \
+      '{"Entrypoint":["/jaeger"]}' "jaeger:x:10001:10001" "$cache/jaeger-$JAEGER_VERSION/jaeger:/jaeger"
+  fi
 fi
 if has chorus; then "$root/scripts/cluster/build-chorus-image.sh"; fi
 log "done"

@@ -22,12 +22,15 @@ import { containerId, freezeContainer, tagImage, thawContainer } from './cluster
 import { workerSettings } from './cluster/worker-settings.js';
 import { MongoClient } from 'mongodb';
 import { evictEveryPodUnderLoad } from './cluster/eviction-under-load.js';
+import { clusterTracingUnavailable, traceOneMessage } from './cluster/cluster-tracing.js';
+import { assertMessageTrace, describeTrace } from './support/jaeger-trace.js';
 
 const unavailable = await clusterUnavailable();
 const name = 'chat';
 
 // Each test carries the reason, so the summary counts them as skipped (not a silently empty suite).
 const skip = unavailable ?? false;
+const tracingSkip = skip || (await clusterTracingUnavailable());
 
 describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }, () => {
   let cluster: KubeCluster;
@@ -209,6 +212,12 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     } finally {
       driver.close();
     }
+  });
+
+  test('tracing on: one message between two gateway pods is one trace, read back through the Jaeger Service', { skip: tracingSkip }, async (t) => {
+    const { trace, sendingGateway, receivingGateways } = await traceOneMessage(cluster, ns, 'chorus', name);
+    t.diagnostic(`trace ${trace.traceId}:\n${describeTrace(trace.spans)}\nlinked from ${trace.batch.name} [${trace.batch.service}] (its own trace)`);
+    assertMessageTrace(trace, sendingGateway, receivingGateways);
   });
 
   test('evicting every platform pod in turn through the Eviction API under load loses nothing (budgets honoured)', { skip }, async (t) => {

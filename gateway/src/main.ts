@@ -161,7 +161,7 @@ function limitsFrom(env: Env): GatewayLimitOverrides {
 async function main(): Promise<void> {
   const env = readEnv(envSchema);
   const log = createLogger('gateway', env.GATEWAY_ID ? { gateway: env.GATEWAY_ID } : {});
-  const telemetry = startTelemetry('gateway');
+  const telemetry = startTelemetry('chorus-gateway');
   if (env.AUTH_MODE === 'dev') log.warn('AUTH_MODE=dev: anyone can log in as any name (POST /api/login); never use it in production');
   const gateway = await startGateway({
     natsUrl: env.NATS_URL,

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { batchingLimits, defaultBatchSettings } from '@chorus/shared/batching/batch-settings';
 import { createLogger } from '@chorus/shared/logging/logger';
 import { startPlatform } from './platform.js';
-import { repoRoot } from './servers/binaries.js';
+import { binaries, repoRoot } from './servers/binaries.js';
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -32,6 +33,8 @@ const program = new Command('npm start --')
   .addOption(new Option('--batching <mode>', 'auto: the autopilot tunes batching; fixed: use --batch-size/--flush-interval').choices(['auto', 'fixed']).env('CHORUS_BATCHING').default('auto'))
   .addOption(new Option('--batch-size <n>', 'fixed batch size').argParser(integer(1, batchingLimits.maxBatchSize)).default(defaultBatchSettings.batchSize))
   .addOption(new Option('--flush-interval <ms>', 'fixed flush interval in ms').argParser(integer(1, batchingLimits.maxFlushIntervalMs)).default(defaultBatchSettings.flushIntervalMs))
+  .addOption(new Option('--tracing', 'start Jaeger on 127.0.0.1 and send every service\'s traces to it (first use builds Jaeger: scripts/bootstrap.sh jaeger)').env('CHORUS_TRACING').default(false))
+  .addOption(new Option('--jaeger-port <port>', "Jaeger's query API port, with --tracing").argParser(integer(1, 65535)).env('CHORUS_JAEGER_PORT').default(16686))
   .addOption(new Option('--auth <mode>', 'dev: name-only login for anyone (local use); jwt: only tokens signed with the platform secret (.data/token-secret)').choices(['dev', 'jwt']).env('CHORUS_AUTH').default('dev'))
   .showHelpAfterError();
 
@@ -48,10 +51,26 @@ const options = program.opts<{
   batchSize: number;
   flushInterval: number;
   auth: 'dev' | 'jwt';
+  tracing: boolean;
+  jaegerPort: number;
 }>();
 
+// `npm start`'s set-up (prestart) builds only what every run needs; Jaeger is built on first use.
+if (options.tracing) {
+  try {
+    binaries.jaeger();
+  } catch {
+    console.log('Building Jaeger for --tracing (one time; see scripts/bootstrap.sh jaeger) ...');
+    const build = spawnSync('bash', [join(repoRoot, 'scripts', 'bootstrap.sh'), 'jaeger'], { stdio: 'inherit' });
+    if (build.status !== 0) {
+      console.error('Could not build Jaeger; run scripts/bootstrap.sh jaeger to see why.');
+      process.exit(1);
+    }
+  }
+}
+
 const log = createLogger('supervisor');
-console.log(`Starting Chorus: nats-server, redis-server, ${process.env.MONGODB_URI ? 'MongoDB at MONGODB_URI' : 'FerretDB'}, ${options.gateways} gateways, ${options.messageServices} message-services (data in ${options.dataDir}) ...`);
+console.log(`Starting Chorus: nats-server, redis-server, ${process.env.MONGODB_URI ? 'MongoDB at MONGODB_URI' : 'FerretDB'}, ${options.gateways} gateways, ${options.messageServices} message-services${options.tracing ? ', Jaeger' : ''} (data in ${options.dataDir}) ...`);
 const platform = await startPlatform({
   dataDir: resolve(options.dataDir),
   gateways: options.gateways,
@@ -63,6 +82,7 @@ const platform = await startPlatform({
   ...(options.mongoPort && { mongoPort: options.mongoPort }),
   persistRedis: true,
   authMode: options.auth,
+  ...(options.tracing && { tracing: { queryPort: options.jaegerPort } }),
   supervise: true,
   batching: options.batching === 'auto' ? 'auto' : { batchSize: options.batchSize, flushIntervalMs: options.flushInterval },
   logger: log,
@@ -80,6 +100,8 @@ console.log(
 );
 console.log(`  metrics and admin (POST /admin/revoke, Bearer ${options.dataDir}/admin-token): ${platform.gatewayMetricsUrls.join(' ')}`);
 console.log(`  NATS ${platform.natsUrl}   Redis ${platform.redisUrl}   MongoDB ${platform.mongoUri}`);
+// The Jaeger built from its Go module has no UI pages (docs/observability.md): point at the API.
+if (platform.jaegerUrl) console.log(`  tracing: Jaeger query API ${platform.jaegerUrl}/api/traces/<trace id>, /api/services`);
 console.log(`  batching: ${options.batching === 'auto' ? 'auto (autopilot)' : `${options.batchSize} messages / ${options.flushInterval} ms`}; logs in ${options.dataDir}/logs`);
 console.log('Press Ctrl-C to stop every process.');
 

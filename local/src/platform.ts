@@ -10,10 +10,11 @@ import { createLogger, type Logger } from '@chorus/shared/logging/logger';
 import { batchSettings, defaultBatchSettings, type BatchSettings } from '@chorus/shared/batching/batch-settings';
 import { startAutopilotLoop } from './autopilot-loop.js';
 import { repoRoot } from './servers/binaries.js';
-import { startMongo, type RunningMongo } from './servers/ferretdb.js';
+import { startMongo } from './servers/ferretdb.js';
 import { freePort } from './servers/free-port.js';
 import { forkGatewayWorker } from './servers/gateway-worker.js';
 import { httpReady, ManagedProcess } from './servers/managed-process.js';
+import { startJaeger, type RunningJaeger } from './servers/jaeger.js';
 import { startNats, type RunningNats } from './servers/nats.js';
 import { startRedis } from './servers/redis.js';
 import { limitEnv, type LimitEnv } from './limit-env.js';
@@ -51,6 +52,11 @@ export interface PlatformOptions {
   authMode?: 'dev' | 'jwt';
   /** Restart every process that crashes, with backoff (npm start); tests that inject faults leave it off. */
   supervise?: boolean | RestartPolicy;
+  /**
+   * Start a Jaeger all-in-one on 127.0.0.1 and export every service's spans to it (OTLP/HTTP).
+   * `queryPort` fixes the port of its query API (default: a free one).
+   */
+  tracing?: boolean | { queryPort?: number };
   /** Extra environment for the service processes (e.g. OTEL_*). */
   serviceEnv?: NodeJS.ProcessEnv;
   logger?: Logger;
@@ -71,6 +77,8 @@ export interface Platform {
   natsUrl: string;
   redisUrl: string;
   mongoUri: string;
+  /** With `tracing`: Jaeger's query API (`/api/traces/<id>`). */
+  jaegerUrl?: string;
   /** The gateways' HS256 key (dev: they sign with it; jwt: they verify with it). */
   tokenSecret: string;
   /** Bearer secret of POST /admin/revoke on the gateways' internal ports. */
@@ -124,16 +132,19 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   try {
     // Settled, not Promise.all: when one server fails to start, the others that did must still be
     // stopped, or their processes outlive this one (and keep a test runner waiting forever).
-    const [natsStart, redisStart, mongoStart] = await Promise.allSettled([
+    const tracing = options.tracing === true ? {} : options.tracing || undefined;
+    const [natsStart, redisStart, mongoStart, jaegerStart] = await Promise.allSettled([
       startNats({ dataDir: join(options.dataDir, 'nats'), ...(options.natsPort && { port: options.natsPort }), logFile: join(logDir, 'nats.log') }),
       startRedis({ dataDir: join(options.dataDir, 'redis'), ...(options.redisPort && { port: options.redisPort }), persist: options.persistRedis ?? false, logFile: join(logDir, 'redis.log') }),
       startMongo({ dataDir: join(options.dataDir, 'mongo'), ...(options.mongoPort && { port: options.mongoPort }), logFile: join(logDir, 'ferretdb.log') }),
+      tracing ? startJaeger({ ...(tracing.queryPort && { queryPort: tracing.queryPort }), logFile: join(logDir, 'jaeger.log') }) : Promise.resolve(undefined),
     ]);
-    for (const started of [natsStart, redisStart, mongoStart]) if (started.status === 'fulfilled') stops.push(() => started.value.stop());
+    for (const started of [natsStart, redisStart, mongoStart, jaegerStart]) if (started.status === 'fulfilled' && started.value) stops.push(() => started.value!.stop());
     if (natsStart.status === 'rejected') throw natsStart.reason;
     if (redisStart.status === 'rejected') throw redisStart.reason;
     if (mongoStart.status === 'rejected') throw mongoStart.reason;
-    const [startedNats, redis, mongo] = [natsStart.value, redisStart.value, mongoStart.value];
+    if (jaegerStart.status === 'rejected') throw jaegerStart.reason;
+    const [startedNats, redis, mongo, jaeger] = [natsStart.value, redisStart.value, mongoStart.value, jaegerStart.value];
     nats = startedNats;
 
     nc = await connectNats(nats.url, 'chorus supervisor', { firstConnectTimeoutMs: 10_000 });
@@ -145,7 +156,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const adminToken = process.env.ADMIN_TOKEN ?? readOrCreateSecret(options.dataDir, 'admin-token');
     // A short gateway drain locally (production: 10 s), so Ctrl-C and tests do not wait long.
     const drainEnv = { DRAIN_WINDOW_MS: '1000', DRAIN_TIMEOUT_MS: '5000' };
-    const baseEnv = { ...drainEnv, ...process.env, ...limitEnv(options.limits), ...options.serviceEnv, NATS_URL: nats.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+    const baseEnv = {
+      ...drainEnv,
+      ...process.env,
+      ...limitEnv(options.limits),
+      ...(jaeger && tracingEnv(jaeger)),
+      ...options.serviceEnv,
+      NATS_URL: nats.url,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    };
 
     const workers = await Promise.all(
       Array.from({ length: options.messageServices ?? 2 }, async (_, i) => {
@@ -203,7 +222,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       stops.push(() => service.stop(15_000));
     }
     await Promise.all([...workers, ...gateways].map((service) => service.start()));
-    if (supervisor) for (const child of [startedNats.process, redis.process, mongo.process, ...services]) if (child) supervisor.watch(child);
+    const servers = [startedNats.process, redis.process, mongo.process, jaeger?.process];
+    if (supervisor) for (const child of [...servers, ...services]) if (child) supervisor.watch(child);
     if (options.batching === 'auto') autopilot = await startAutopilotLoop({ nc, kv, log });
 
     const gatewayUrls = gatewayPorts.map((port) => `http://127.0.0.1:${port}`);
@@ -214,15 +234,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       natsUrl: nats.url,
       redisUrl: redis.url,
       mongoUri: mongo.uri,
+      ...(jaeger && { jaegerUrl: jaeger.queryUrl }),
       tokenSecret,
       adminToken,
       processes: () =>
-        [startedNats.process, redis.process, (mongo as RunningMongo).process, ...services]
+        [...servers, ...services]
           .filter((p): p is ManagedProcess => p !== undefined)
           .map((p) => ({ name: p.name, pid: p.pid })),
       crash: (name) => serviceNamed(services, name).kill(),
       restart: (name) => serviceNamed(services, name).start(),
-      control: (name) => serviceNamed([startedNats.process, redis.process, ...(mongo.process ? [mongo.process] : []), ...services], name),
+      control: (name) => serviceNamed([...servers.filter((p): p is ManagedProcess => p !== undefined), ...services], name),
       setBatching: (settings) => putBatching(kv, settings),
       stop,
     };
@@ -230,6 +251,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await stop();
     throw error;
   }
+}
+
+/** Every service exports its spans to Jaeger; a short batch delay makes a trace show up within a second. */
+function tracingEnv(jaeger: RunningJaeger): NodeJS.ProcessEnv {
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpUrl,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    OTEL_BSP_SCHEDULE_DELAY: process.env.OTEL_BSP_SCHEDULE_DELAY ?? '500',
+  };
 }
 
 function serviceNamed(services: ManagedProcess[], name: string): ManagedProcess {

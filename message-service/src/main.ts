@@ -36,7 +36,7 @@ const envSchema = z.object({
 async function main(): Promise<void> {
   const env = readEnv(envSchema);
   const log = createLogger('message-service');
-  const telemetry = startTelemetry('message-service');
+  const telemetry = startTelemetry('chorus-message-service');
   const service = await startMessageService({
     natsUrl: env.NATS_URL,
     mongoUri: env.MONGODB_URI,

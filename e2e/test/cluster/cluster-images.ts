@@ -17,6 +17,10 @@ export interface ClusterImages {
   nats: string;
   redis: string;
   ferretdb: string;
+  /** The chart's optional Jaeger, from `scripts/bootstrap.sh jaeger` (see `jaegerTar`). */
+  jaeger: string;
+  /** Its archive: imported when it exists (the tracing test is skipped without it). */
+  jaegerTar: string;
   /** scripts/versions.env */
   versions: Record<string, string>;
   /** OCI archives besides Chorus's (pause and CoreDNS are imported by up.sh itself). */
@@ -42,6 +46,8 @@ export async function clusterImages(): Promise<ClusterImages> {
     nats: `localhost/nats:${v.NATS_SERVER_VERSION!.replace(/^v/, '')}`,
     redis: `localhost/redis:${redis}`,
     ferretdb: `localhost/ferretdb:${v.FERRETDB_VERSION!.replace(/^v/, '')}`,
+    jaeger: `localhost/jaeger:${v.JAEGER_VERSION!.replace(/^v/, '')}`,
+    jaegerTar: join(images, `jaeger-${v.JAEGER_VERSION}.tar`),
     tars: {
       nats: join(images, `nats-${v.NATS_SERVER_VERSION}.tar`),
       redis: join(images, `redis-${redis}.tar`),

@@ -134,7 +134,7 @@ export async function startKubeCluster(): Promise<KubeCluster> {
     release();
   };
   try {
-    await script('up.sh', [...Object.values(images.tars), images.chorusTar]);
+    await script('up.sh', [...Object.values(images.tars), images.chorusTar, ...(existsSync(images.jaegerTar) ? [images.jaegerTar] : [])]);
   } catch (error) {
     // A cluster that is already running belongs to someone else (started by hand): leave it alone.
     if (!(error instanceof Error && /another test cluster runs/.test(error.message))) await script('down.sh').catch(() => {});

@@ -37,6 +37,8 @@ function onPath(name: string, candidates: string[]): string {
 export const binaries = {
   natsServer: () => cached('nats-server', 'NATS_SERVER_VERSION'),
   ferretdb: () => cached('ferretdb', 'FERRETDB_VERSION'),
+  /** `scripts/bootstrap.sh jaeger`: `npm start -- --tracing` and the tracing tests. */
+  jaeger: () => cached('jaeger', 'JAEGER_VERSION'),
   kubeApiserver: () => cached('kube-apiserver', 'KUBERNETES_VERSION'),
   etcd: () => cached('etcd', 'ETCD_VERSION'),
   helm: () => cached('kubectl-helm', 'KUBECTL_LAYER_VERSION', 'helm'),
