@@ -195,20 +195,10 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
       await cluster.kc(['-n', ns, 'rollout', 'status', `deployment/${name}-message-service`, '--timeout=120s']);
       const afterWriter = delivered();
       await waitUntil(() => delivered() >= afterWriter + 2000, 60_000, 'load flowing after the message-service replacement');
-      const drained = await driver.drain(60_000);
-      const report = driver.ledger.report();
-      const { disconnects, resumes, resentAfterReconnect } = driver.stats;
-      const summary = JSON.stringify({ drained, disconnects, resumes, resentAfterReconnect, ...report, samples: report.samples.slice(0, 5) });
+      const { summary, acked, disconnects } = await assertExactLedger(driver);
       t.diagnostic(`deleted ${victim} and ${writer}: ${summary}`);
-      assert.ok(report.acked >= 1000, summary);
+      assert.ok(acked >= 1000, summary);
       assert.ok(disconnects > 0, `the deleted gateway had users, who reconnected: ${summary}`);
-      assert.equal(report.lost, 0, `lost deliveries: ${summary}`);
-      assert.equal(report.duplicated, 0, summary);
-      assert.equal(report.reordered, 0, summary);
-      assert.equal(report.positionConflicts, 0, summary);
-      assert.equal(report.unexpected, 0, summary);
-      assert.equal(driver.stats.invalidFrames, 0, summary);
-      assert.ok(drained, `every send answered and every acked message delivered: ${summary}`);
     } finally {
       driver.close();
     }
@@ -437,7 +427,10 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
       return pods.length === 2 && pods.every((p) => !oldPods.has(p.metadata.name) && logLevel(p) === 'debug' && isReady(p));
     }, 120_000, 'two new operator pods with LOG_LEVEL=debug');
     const history = JSON.parse(await cluster.helm(['history', 'chorus', '-n', ns, '-o', 'json'])) as { revision: number; status: string }[];
-    assert.deepEqual(history.map((h) => [h.revision, h.status]), [[1, 'superseded'], [2, 'deployed']]);
+    // Earlier tests may have upgraded the release too (tracing on): the newest revision is this one.
+    const revisions = history.map((h) => [h.revision, h.status]);
+    assert.deepEqual(revisions, revisions.map(([revision], i) => [revision, i === revisions.length - 1 ? 'deployed' : 'superseded']));
+    assert.ok(revisions.length >= 2, JSON.stringify(revisions));
     // One of the new replicas took the Lease over.
     await waitUntil(async () => {
       const holder = (await get('lease', 'chorus-operator')).spec?.holderIdentity;

@@ -10,13 +10,15 @@ export interface LedgerVerdict {
   summary: string;
   acked: number;
   disconnects: number;
+  /** Clients that moved because their gateway's reconnect frame said so (a drain). */
+  drainMoves: number;
 }
 
 export async function assertExactLedger(driver: LoadDriver, drainTimeoutMs = 60_000): Promise<LedgerVerdict> {
   const drained = await driver.drain(drainTimeoutMs);
   const report = driver.ledger.report();
-  const { disconnects, resumes, resentAfterReconnect } = driver.stats;
-  const summary = JSON.stringify({ drained, disconnects, resumes, resentAfterReconnect, ...report, samples: report.samples.slice(0, 5) });
+  const { disconnects, drainMoves, resumes, resentAfterReconnect } = driver.stats;
+  const summary = JSON.stringify({ drained, disconnects, drainMoves, resumes, resentAfterReconnect, ...report, samples: report.samples.slice(0, 5) });
   assert.equal(report.lost, 0, `lost deliveries: ${summary}`);
   assert.equal(report.duplicated, 0, summary);
   assert.equal(report.reordered, 0, summary);
@@ -24,5 +26,5 @@ export async function assertExactLedger(driver: LoadDriver, drainTimeoutMs = 60_
   assert.equal(report.unexpected, 0, summary);
   assert.equal(driver.stats.invalidFrames, 0, summary);
   assert.ok(drained, `every send answered and every acked message delivered: ${summary}`);
-  return { summary, acked: report.acked, disconnects };
+  return { summary, acked: report.acked, disconnects, drainMoves };
 }
