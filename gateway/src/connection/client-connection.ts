@@ -19,6 +19,7 @@ import type { RoomFeed } from '../ordering/room-feed.js';
 import { isBackendOutage } from './backend-outage.js';
 import type { PreparedFrame } from './prepared-frame.js';
 import { corkUntilTurnEnds } from './turn-cork.js';
+import { waitAtMost } from '@chorus/shared/concurrency/wait-at-most';
 import type { GatewayServices } from './gateway-services.js';
 import type { FrameLimiter } from '../limits/frame-limiter.js';
 import { isRoomAdminFrame, roomAdminReplyOf, roomAdminRequestOf, type RoomAdminFrame } from './room-admin-frames.js';
@@ -161,13 +162,7 @@ export class ClientConnection {
   async closeAfterAnswers(deadline: number): Promise<void> {
     if (this.closed) return;
     this.leaving = true;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - performance.now()))));
-    try {
-      await Promise.race([Promise.allSettled([...this.answering]), late]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await waitAtMost(Promise.allSettled([...this.answering]), deadline - performance.now());
     this.end(closeCodes.draining, 'gateway draining; reconnect to another');
   }
 

@@ -1,3 +1,4 @@
+import { waitAtMost } from '@chorus/shared/concurrency/wait-at-most';
 import type { Logger } from '@chorus/shared/logging/logger';
 
 /** How a gateway moves its clients away when it shuts down (SIGTERM); docs/protocol.md "Draining". */
@@ -55,14 +56,8 @@ export async function drainSockets(
     connection.announceReconnect(afterMs);
     timers.push(setTimeout(() => void connection.closeAfterAnswers(deadline).catch(() => {}), afterMs + settings.graceMs));
   }
-  let timeout: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<void>((resolve) => (timeout = setTimeout(resolve, settings.timeoutMs)));
-  try {
-    await Promise.race([allClosed, timedOut]);
-  } finally {
-    clearTimeout(timeout);
-    for (const timer of timers) clearTimeout(timer);
-  }
+  await waitAtMost(allClosed, settings.timeoutMs);
+  for (const timer of timers) clearTimeout(timer);
   const outcome = { announced, leftOpen: sockets.size, ms: Math.round(performance.now() - start) };
   if (outcome.leftOpen > 0) log.warn(outcome, 'drain timed out; closing the sockets left');
   else log.info(outcome, 'drained: every client left');

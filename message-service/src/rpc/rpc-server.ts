@@ -1,4 +1,5 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { waitAtMost } from '@chorus/shared/concurrency/wait-at-most';
 import type { z } from 'zod';
 import { MongoNetworkError, MongoServerSelectionError } from 'mongodb';
 import { deadlineHeader, rpcQueueGroup } from '@chorus/shared/bus/names';
@@ -49,15 +50,7 @@ export class RpcServer {
    */
   async close(maxWaitMs = Number.POSITIVE_INFINITY): Promise<void> {
     await Promise.all(this.subscriptions.map((s) => s.drain().catch(() => {})));
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<void>((resolve) => {
-      if (Number.isFinite(maxWaitMs)) timer = setTimeout(resolve, maxWaitMs);
-    });
-    try {
-      await Promise.race([Promise.allSettled([...this.inFlight]), late]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await waitAtMost(Promise.allSettled([...this.inFlight]), maxWaitMs);
     if (this.inFlight.size > 0) this.log.warn({ dropped: this.inFlight.size }, 'rpc requests still running at shutdown were dropped');
   }
 

@@ -32,6 +32,12 @@ export function chorusContainer(spec: ChatClusterSpec, name: string, command: st
   return { name, image: chorusImage(spec), imagePullPolicy: spec.imagePullPolicy, workingDir: '/app', command };
 }
 
+/** MONGODB_URI from the external MongoDB's Secret, for the containers that talk to it; none for the in-cluster one (the ConfigMap has its URI). */
+export function externalMongoEnv(spec: ChatClusterSpec) {
+  const ref = spec.mongodb.external?.uriSecretRef;
+  return ref ? [{ name: 'MONGODB_URI', valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } }] : [];
+}
+
 export function resourcesFor(given: ResourceRequirements | undefined, component: keyof typeof defaultResources): ResourceRequirements {
   return given && (given.requests || given.limits) ? given : defaultResources[component];
 }

@@ -1,5 +1,5 @@
 import type { KubeObject } from '../kube/kube-object.js';
-import { chorusContainer, chorusImage, resourcesFor, type BuildContext } from './build-context.js';
+import { chorusContainer, chorusImage, externalMongoEnv, resourcesFor, type BuildContext } from './build-context.js';
 import { childMeta, labels, names, shortHash } from './naming.js';
 import { containerSecurityContext, podSecurityContext, tmpMount, tmpVolume, uids } from './pod-security.js';
 
@@ -18,7 +18,6 @@ export function preflightJobName(ctx: BuildContext): string {
  */
 export function preflightJob(ctx: BuildContext): KubeObject {
   const { spec, name, cr } = ctx;
-  const external = spec.mongodb.external?.uriSecretRef;
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -38,7 +37,7 @@ export function preflightJob(ctx: BuildContext): KubeObject {
               envFrom: [{ configMapRef: { name: names.config(name) } }],
               env: [
                 { name: 'PREFLIGHT_VERSION', value: spec.version },
-                ...(external ? [{ name: 'MONGODB_URI', valueFrom: { secretKeyRef: { name: external.name, key: external.key } } }] : []),
+                ...externalMongoEnv(spec),
               ],
               resources: resourcesFor(undefined, 'loadtest'),
               securityContext: containerSecurityContext,
