@@ -42,7 +42,8 @@ export async function startTestCluster(name: string): Promise<TestCluster> {
     },
     stop: async () => {
       await kube.stop();
-      if (!process.env.KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true });
+      // maxRetries: a removal racing the last writes of the stopped servers (ENOTEMPTY) is retried.
+      if (!process.env.KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
     },
   };
 }
