@@ -216,11 +216,7 @@ export class LoadRun implements FrameSink {
       if (reply.type === 'error' && reply.code === 'room_exists') {
         reply = await user.request({ type: 'join', room: name }, this.config.requestTimeoutMs);
       }
-      // `unavailable` and `rate_limited` mean "try again" (protocol.md): a client retries, with backoff.
-      for (let attempt = 1; attempt <= joinRetries && reply.type === 'error' && retryable(reply); attempt++) {
-        await new Promise((resolve) => setTimeout(resolve, reply.type === 'error' && reply.retryAfterMs ? reply.retryAfterMs : 100 * 2 ** attempt));
-        reply = await user.request({ type: 'join', room: name }, this.config.requestTimeoutMs);
-      }
+      reply = await this.retryJoin(user, { type: 'join', room: name }, reply);
       if (reply.type === 'joined') {
         user.roomIndexes.push(room);
         user.roomLastPos.push(reply.head);
@@ -231,6 +227,16 @@ export class LoadRun implements FrameSink {
     } catch {
       this.countSetupError('join_timeout');
     }
+  }
+
+  /** `unavailable` and `rate_limited` mean "try again" (protocol.md): sends `join` again, with backoff. */
+  private async retryJoin(user: SimUser, join: Record<string, unknown>, first: ServerFrame): Promise<ServerFrame> {
+    let reply = first;
+    for (let attempt = 1; attempt <= joinRetries && reply.type === 'error' && retryable(reply); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, reply.type === 'error' && reply.retryAfterMs ? reply.retryAfterMs : 100 * 2 ** attempt));
+      reply = await user.request(join, this.config.requestTimeoutMs);
+    }
+    return reply;
   }
 
   private countSetupError(code: string): void {
@@ -370,7 +376,11 @@ export class LoadRun implements FrameSink {
       }
       await Promise.all(user.roomIndexes.map((room, k) => this.resumeRoom(user, room, user.roomLastPos[k]!)));
       user.endSetup();
-      this.metrics.reconnects++;
+      if (user.open) this.metrics.reconnects++;
+      else {
+        this.metrics.dropped++;
+        this.metrics.countError('socket_closed_while_resuming');
+      }
     } finally {
       user.resuming = false;
     }
@@ -379,11 +389,7 @@ export class LoadRun implements FrameSink {
   private async resumeRoom(user: SimUser, room: number, after: number): Promise<void> {
     const join = { type: 'join', room: this.roomNames[room]!, after };
     try {
-      let reply = await user.request(join, this.config.requestTimeoutMs);
-      for (let attempt = 1; attempt <= joinRetries && reply.type === 'error' && retryable(reply); attempt++) {
-        await new Promise((resolve) => setTimeout(resolve, reply.type === 'error' && reply.retryAfterMs ? reply.retryAfterMs : 100 * 2 ** attempt));
-        reply = await user.request(join, this.config.requestTimeoutMs);
-      }
+      const reply = await this.retryJoin(user, join, await user.request(join, this.config.requestTimeoutMs));
       if (reply.type !== 'joined') this.metrics.countError(reply.type === 'error' ? `resume_${reply.code}` : `resume_unexpected_${reply.type}`);
     } catch {
       this.metrics.countError('resume_timeout');
