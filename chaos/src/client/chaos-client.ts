@@ -3,6 +3,7 @@ import type { DeliveryLedger } from '../ledger/delivery-ledger.js';
 import type { ServerEvent, WireProtocol } from '../protocol/wire-protocol.js';
 import type { ClientStats } from './client-stats.js';
 import { clientSubprotocols } from '@chorus/shared/protocol/auth-subprotocol';
+import { DrainLeave } from '@chorus/shared/protocol/drain-leave';
 
 export interface ChaosClientOptions {
   user: string;
@@ -54,8 +55,6 @@ const retryBackoffMs = (attempt: number) => Math.min(2_000, 100 * 2 ** Math.min(
 /** Jittered, so a hundred clients that lost one gateway do not retry in step. */
 const resumeBackoffMs = (failures: number) => Math.min(5_000, 250 * 2 ** Math.min(failures, 5)) * (0.5 + Math.random() / 2);
 const reconnectDelayMs = (failures: number) => Math.min(1_000, 50 * 2 ** failures);
-/** Leaving a draining gateway: wait at most this long for the answers to sends in flight on it. */
-const leaveWaitMs = 1_000;
 
 /**
  * One chat user with an exact outbox: every send keeps its clientMsgId until it is acked and is sent
@@ -70,8 +69,11 @@ export class ChaosClient {
   private everWelcomed = false;
   private closing = false;
   /** Leaving a draining gateway: no new attempts on this socket; it closes once its sends are answered. */
-  private leaving: { socket: WebSocket; by: number } | undefined;
-  private leaveTimer: NodeJS.Timeout | undefined;
+  private readonly drain = new DrainLeave<WebSocket>({
+    current: () => this.socket,
+    inFlight: () => [...this.pending.values()].some((send) => send.inFlightSince !== undefined),
+    close: (socket) => socket.close(1000, 'moving to another gateway'),
+  });
   private connectFailures = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private nextRid = 0;
@@ -140,12 +142,7 @@ export class ChaosClient {
 
   /** Retries what is due: sends without an answer in time, and sends backing off after `unavailable`. */
   tick(now: number): void {
-    if (!this.welcomed) return;
-    if (this.leaving) {
-      const inFlight = [...this.pending.values()].some((send) => send.inFlightSince !== undefined);
-      if (!inFlight || now >= this.leaving.by) this.leaving.socket.close(1000, 'moving to another gateway');
-      return;
-    }
+    if (!this.welcomed || this.drain.leaving) return;
     for (const send of this.pending.values()) {
       if (send.inFlightSince === undefined) {
         if (send.notBefore <= now) this.attempt(send, now);
@@ -159,7 +156,7 @@ export class ChaosClient {
   close(): void {
     this.closing = true;
     clearTimeout(this.reconnectTimer);
-    clearTimeout(this.leaveTimer);
+    this.drain.reset();
     this.socket?.terminate();
     this.connectWaiter?.reject(new Error(`${this.user}: closed before it connected`));
     this.connectWaiter = undefined;
@@ -170,7 +167,7 @@ export class ChaosClient {
   }
 
   private attempt(send: PendingSend, now: number): void {
-    if (!this.welcomed || this.leaving) return; // sent on the next welcome
+    if (!this.welcomed || this.drain.leaving) return; // sent on the next welcome
     const resend = send.attempts > 0;
     send.attempts++;
     send.inFlightSince = now;
@@ -201,8 +198,7 @@ export class ChaosClient {
       if (socket !== this.socket) return;
       const wasWelcomed = this.welcomed;
       this.welcomed = false;
-      this.leaving = undefined;
-      clearTimeout(this.leaveTimer);
+      this.drain.reset();
       for (const state of this.rooms.values()) {
         state.joined = false;
         state.joinRid = undefined;
@@ -241,6 +237,7 @@ export class ChaosClient {
         const send = this.pending.get(event.clientMsgId);
         if (!send) return; // a second answer to a retried send: the ledger checked its position
         this.pending.delete(event.clientMsgId);
+        this.drain.answered();
         this.options.stats.acked++;
         if (send.sawUnavailable) this.options.stats.unavailableThenAcked++;
         return;
@@ -266,14 +263,7 @@ export class ChaosClient {
    * resumes every room with `after`, and the outbox is sent again there.
    */
   private onReconnect(afterMs: number): void {
-    const socket = this.socket;
-    clearTimeout(this.leaveTimer);
-    this.leaveTimer = setTimeout(() => {
-      if (socket !== this.socket || !socket || !this.welcomed) return;
-      this.options.stats.drainMoves++;
-      this.leaving = { socket, by: performance.now() + leaveWaitMs };
-      this.tick(performance.now());
-    }, afterMs);
+    if (this.socket) this.drain.schedule(this.socket, afterMs, () => this.options.stats.drainMoves++);
   }
 
   private onWelcome(now: number): void {
@@ -317,6 +307,7 @@ export class ChaosClient {
       const send = this.pending.get(rid.slice(2));
       if (!send) return;
       send.inFlightSince = undefined;
+      this.drain.answered();
       send.notBefore = now + retryBackoffMs(send.attempts);
       if (event.code === 'unavailable') {
         this.options.stats.unavailable++;

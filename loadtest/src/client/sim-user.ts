@@ -1,11 +1,14 @@
 import WebSocket, { type RawData } from 'ws';
 import type { ServerFrame } from '@chorus/shared/protocol/server-frames';
 import { clientSubprotocols } from '@chorus/shared/protocol/auth-subprotocol';
+import { DrainLeave } from '@chorus/shared/protocol/drain-leave';
 
 /** Where a simulated user's frames go: one object for the whole run, shared by every user. */
 export interface FrameSink {
   onFrame(user: SimUser, frame: ServerFrame, receivedAtMs: number): void;
   onClose(user: SimUser, code: number, reason: string): void;
+  /** The user's gateway is draining (its `reconnect` frame arrived). */
+  onDrainNotice(user: SimUser): void;
 }
 
 interface Waiter {
@@ -50,24 +53,43 @@ function onSocketError(this: WebSocket): void {
 /**
  * One simulated user: a token, one WebSocket, and the rooms it is in. Steady-state traffic (acks,
  * messages) goes straight to the shared sink; only set-up requests (create/join) wait for replies.
+ * A draining gateway's `reconnect` frame is followed as the chaos client does: after its delay the
+ * user sends nothing new there, closes the socket once its sends are answered (at most 1 s), and the
+ * run connects it elsewhere and resumes its rooms from `roomLastPos`.
  */
 export class SimUser {
   ws: WebSocket | undefined;
   /** Rooms (run room indexes) and this user's receiver slot in each, set up by the run. */
   readonly roomIndexes: number[] = [];
   readonly roomSlots: number[] = [];
+  /** Per room (same order as roomIndexes): the newest position this user holds, where a resume starts. */
+  readonly roomLastPos: number[] = [];
   sendCounter = 0;
+  /** Sends on the current socket not answered yet. */
+  unanswered = 0;
   closedByUs = false;
+  /** The last close was this user leaving a draining gateway. */
+  leftDrainingGateway = false;
+  /** Reconnecting and resuming its rooms: no sends meanwhile. */
+  resuming = false;
+  /** The token of the last connect, for reconnects. */
+  token = '';
   /** The gateway that served this socket, as its `welcome` frame named it. */
   servedBy: string | undefined;
   private waiters: Map<string, Waiter> | undefined;
   private nextRid = 0;
   private welcome: ((ok: boolean) => void) | undefined;
+  private readonly drain = new DrainLeave<WebSocket>({
+    current: () => this.ws,
+    inFlight: () => this.unanswered > 0,
+    close: (ws) => ws.close(1000, 'moving to another gateway'),
+  });
 
   constructor(
     readonly index: number,
     readonly name: string,
-    readonly gateway: number,
+    /** Index of the gateway it uses now (a reconnect moves it to the next). */
+    public gateway: number,
     private readonly sink: FrameSink,
   ) {}
 
@@ -75,8 +97,15 @@ export class SimUser {
     return this.ws?.readyState === WebSocket.OPEN;
   }
 
+  /** Open, not leaving a draining gateway, not resuming: sends may go out. */
+  get ready(): boolean {
+    return this.open && !this.drain.leaving && !this.resuming;
+  }
+
   /** Opens the socket and resolves on the server's `welcome` frame. */
   connect(wsUrl: string, token: string, timeoutMs: number): Promise<void> {
+    this.token = token;
+    this.unanswered = 0;
     return new Promise<void>((resolve, reject) => {
       const ws = new WebSocket(wsUrl, clientSubprotocols(token), {
         perMessageDeflate: false,
@@ -130,8 +159,15 @@ export class SimUser {
     return true;
   }
 
+  /** A send on this socket got its ack or error. */
+  answered(): void {
+    if (this.unanswered > 0) this.unanswered--;
+    this.drain.answered();
+  }
+
   close(): void {
     this.closedByUs = true;
+    this.drain.reset();
     this.ws?.close(1000, 'load test done');
   }
 
@@ -145,6 +181,11 @@ export class SimUser {
     if (frame.type === 'welcome') {
       this.servedBy = frame.gateway;
       this.welcome?.(true);
+      return;
+    }
+    if (frame.type === 'reconnect') {
+      if (this.ws) this.drain.schedule(this.ws, frame.afterMs);
+      this.sink.onDrainNotice(this);
       return;
     }
     const rid = 'rid' in frame ? frame.rid : undefined;
@@ -163,6 +204,8 @@ export class SimUser {
   /** @internal */
   handleClose(code: number, reason: string): void {
     this.welcome?.(false);
+    this.leftDrainingGateway = this.drain.leaving;
+    this.drain.reset();
     this.sink.onClose(this, code, reason);
   }
 }

@@ -27,6 +27,10 @@ export class PhaseMetrics {
   skipped = 0;
   acked = 0;
   dropped = 0;
+  /** `reconnect` frames received (a gateway draining). */
+  drainNotices = 0;
+  /** Users that left a draining gateway and were connected elsewhere with their rooms resumed. */
+  reconnects = 0;
 
   constructor(roomCount: number, originMs: number) {
     this.tracker = new DeliveryTracker(roomCount);

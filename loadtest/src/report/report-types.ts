@@ -30,6 +30,10 @@ export interface LoadReport {
     setupMs: LatencySummary;
     /** Sockets that closed during the run without the load tester asking. */
     droppedDuringRun: number;
+    /** `reconnect` frames received: a gateway drained under these users. */
+    drainNotices: number;
+    /** Users that left a draining gateway (by its frame, or its close 1012) and resumed on another. */
+    reconnects: number;
     /** Established sockets per gateway, as the servers' `welcome` frames named them. */
     byGateway: Record<string, number>;
   };

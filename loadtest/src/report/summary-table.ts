@@ -12,7 +12,7 @@ export function formatSummary(report: LoadReport): string {
     ['profile', `${report.profile} (run ${report.runId}) against ${report.gateways.join(', ')}`],
     ['users / rooms', `${report.config.users} users in ${report.config.rooms} rooms (largest ${report.config.roomSizes[0]?.size ?? 0} members)`],
     ['phases (s)', `connect ${report.phasesSeconds.connect}, join ${report.phasesSeconds.join}, send ${report.phasesSeconds.send}, drain ${report.phasesSeconds.drain}`],
-    ['connections', `${c.established}/${c.attempted} up, ${c.failed} failed${codes(c.failuresByCode)}, ${c.droppedDuringRun} dropped`],
+    ['connections', `${c.established}/${c.attempted} up, ${c.failed} failed${codes(c.failuresByCode)}, ${c.droppedDuringRun} dropped, ${c.reconnects} reconnected after ${c.drainNotices} drain notices`],
     ['served by', Object.entries(c.byGateway).map(([gateway, n]) => `${gateway} ${n}`).join(', ') || '-'],
     ['connect set-up', latency(c.setupMs)],
     ['messages', `${m.sent} sent of ${m.scheduled} scheduled, ${m.acked} acked, ${m.unanswered} unanswered, ${m.skipped} skipped`],

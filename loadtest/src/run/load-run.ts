@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { ServerFrame } from '@chorus/shared/protocol/server-frames';
+import { closeCodes } from '@chorus/shared/protocol/close-codes';
 import { gatewayEndpoint, type GatewayEndpoint } from '../client/gateway-url.js';
 import { LoginClient, LoginError } from '../client/login.js';
 import { decodeSentAtMs, encodeMessageText } from '../client/message-text.js';
@@ -215,13 +216,10 @@ export class LoadRun implements FrameSink {
       if (reply.type === 'error' && reply.code === 'room_exists') {
         reply = await user.request({ type: 'join', room: name }, this.config.requestTimeoutMs);
       }
-      // `unavailable` and `rate_limited` mean "try again" (protocol.md): a client retries, with backoff.
-      for (let attempt = 1; attempt <= joinRetries && reply.type === 'error' && retryable(reply); attempt++) {
-        await new Promise((resolve) => setTimeout(resolve, reply.type === 'error' && reply.retryAfterMs ? reply.retryAfterMs : 100 * 2 ** attempt));
-        reply = await user.request({ type: 'join', room: name }, this.config.requestTimeoutMs);
-      }
+      reply = await this.retryJoin(user, { type: 'join', room: name }, reply);
       if (reply.type === 'joined') {
         user.roomIndexes.push(room);
+        user.roomLastPos.push(reply.head);
         this.roomMemberCount[room]!++;
       } else {
         this.countSetupError(reply.type === 'error' ? `join_${reply.code}` : `join_unexpected_${reply.type}`);
@@ -231,6 +229,16 @@ export class LoadRun implements FrameSink {
     }
   }
 
+  /** `unavailable` and `rate_limited` mean "try again" (protocol.md): sends `join` again, with backoff. */
+  private async retryJoin(user: SimUser, join: Record<string, unknown>, first: ServerFrame): Promise<ServerFrame> {
+    let reply = first;
+    for (let attempt = 1; attempt <= joinRetries && reply.type === 'error' && retryable(reply); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, reply.type === 'error' && reply.retryAfterMs ? reply.retryAfterMs : 100 * 2 ** attempt));
+      reply = await user.request(join, this.config.requestTimeoutMs);
+    }
+    return reply;
+  }
+
   private countSetupError(code: string): void {
     this.setupErrors[code] = (this.setupErrors[code] ?? 0) + 1;
   }
@@ -238,7 +246,7 @@ export class LoadRun implements FrameSink {
   private sendOne(userIndex: number, room: number): void {
     const metrics = this.metrics;
     const user = this.users[userIndex]!;
-    if (!user.open || !user.roomIndexes.includes(room)) {
+    if (!user.ready || !user.roomIndexes.includes(room)) {
       metrics.skipped++;
       return;
     }
@@ -249,6 +257,7 @@ export class LoadRun implements FrameSink {
     user.sendText(
       `{"type":"send","rid":"${clientMsgId}","room":"${this.roomNames[room]}","clientMsgId":"${clientMsgId}","text":"${text}"}`,
     );
+    user.unanswered++;
     metrics.pending.set(clientMsgId, { room, sentAtMs: now });
     metrics.sent++;
     metrics.series.count('sent', now);
@@ -289,6 +298,7 @@ export class LoadRun implements FrameSink {
           metrics.countError('message_for_unjoined_room');
           return;
         }
+        user.roomLastPos[k] = Math.max(user.roomLastPos[k]!, frame.pos);
         if (metrics.tracker.onDelivery(user.roomSlots[k]!, frame.id, frame.pos, frame.prev) === 'duplicate') return;
         const sentAt = decodeSentAtMs(frame.text);
         if (sentAt === undefined) {
@@ -304,6 +314,7 @@ export class LoadRun implements FrameSink {
         const pending = metrics.pending.get(frame.clientMsgId);
         if (!pending) return;
         metrics.pending.delete(frame.clientMsgId);
+        user.answered();
         const latency = receivedAtMs - pending.sentAtMs;
         metrics.ackLatency.recordMs(latency);
         metrics.series.ackLatency(latency, receivedAtMs);
@@ -312,7 +323,7 @@ export class LoadRun implements FrameSink {
         return;
       }
       case 'error': {
-        if (typeof frame.rid === 'string') metrics.pending.delete(frame.rid);
+        if (typeof frame.rid === 'string' && metrics.pending.delete(frame.rid)) user.answered();
         metrics.countError(frame.code, 1, frame.message);
         metrics.series.count('errors', receivedAtMs);
         return;
@@ -323,9 +334,66 @@ export class LoadRun implements FrameSink {
   }
 
   onClose(user: SimUser, code: number): void {
-    if (user.closedByUs || this.phase === 'connect') return;
+    if (user.closedByUs || user.resuming || this.phase === 'connect') return;
+    // Left a draining gateway by its reconnect frame, or it closed us after answering our sends.
+    if (user.leftDrainingGateway || code === closeCodes.draining) {
+      void this.reconnect(user);
+      return;
+    }
     this.metrics.dropped++;
     this.metrics.countError(`socket_closed_${code}`);
+  }
+
+  onDrainNotice(): void {
+    this.metrics.drainNotices++;
+  }
+
+  /**
+   * Connects a user that left a draining gateway to the next gateway in the list (a refused one,
+   * still draining, is skipped) with the same token, then resumes each room with `join` + `after` =
+   * the last position it holds there: the gateway sends what it missed, then live messages.
+   */
+  private async reconnect(user: SimUser): Promise<void> {
+    user.resuming = true;
+    try {
+      let connected = false;
+      for (let attempt = 0; attempt < reconnectAttempts && !connected && this.phase !== 'done'; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * 2 ** attempt)));
+        user.gateway = (user.gateway + 1) % this.endpoints.length;
+        connected = await user.connect(this.endpoints[user.gateway]!.wsUrl, user.token, this.config.connectTimeoutMs).then(
+          () => true,
+          () => false,
+        );
+      }
+      if (this.phase === 'done') {
+        if (connected) user.close();
+        return;
+      }
+      if (!connected) {
+        this.metrics.dropped++;
+        this.metrics.countError('reconnect_failed');
+        return;
+      }
+      await Promise.all(user.roomIndexes.map((room, k) => this.resumeRoom(user, room, user.roomLastPos[k]!)));
+      user.endSetup();
+      if (user.open) this.metrics.reconnects++;
+      else {
+        this.metrics.dropped++;
+        this.metrics.countError('socket_closed_while_resuming');
+      }
+    } finally {
+      user.resuming = false;
+    }
+  }
+
+  private async resumeRoom(user: SimUser, room: number, after: number): Promise<void> {
+    const join = { type: 'join', room: this.roomNames[room]!, after };
+    try {
+      const reply = await this.retryJoin(user, join, await user.request(join, this.config.requestTimeoutMs));
+      if (reply.type !== 'joined') this.metrics.countError(reply.type === 'error' ? `resume_${reply.code}` : `resume_unexpected_${reply.type}`);
+    } catch {
+      this.metrics.countError('resume_timeout');
+    }
   }
 
   // ---- progress and report ---------------------------------------------------------------------
@@ -396,6 +464,8 @@ export class LoadRun implements FrameSink {
         failuresByCode: this.connectFailures,
         setupMs: this.connectLatency.summary(),
         droppedDuringRun: metrics.dropped,
+        drainNotices: metrics.drainNotices,
+        reconnects: metrics.reconnects,
         byGateway: countBy(this.users.flatMap((user) => (user.servedBy === undefined ? [] : [user.servedBy]))),
       },
       messages: {
@@ -449,6 +519,9 @@ function countBy(values: string[]): Record<string, number> {
   for (const value of values.sort()) counts[value] = (counts[value] ?? 0) + 1;
   return counts;
 }
+
+/** Gateways tried, one after another, when a user leaves a draining one. */
+const reconnectAttempts = 5;
 
 /** Tries of a join answered `unavailable` or `rate_limited` after the first (0.2 s, 0.4 s, ... 3.2 s apart). */
 const joinRetries = 5;
