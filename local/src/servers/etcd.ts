@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { binaries } from './binaries.js';
-import { freePort } from './free-port.js';
+import { freePort, startOnFreePorts } from './free-port.js';
 import { httpReady, ManagedProcess } from './managed-process.js';
 
 export interface RunningEtcd {
@@ -20,7 +20,11 @@ export interface EtcdOptions {
 }
 
 /** A single-member etcd on 127.0.0.1 free ports, as the backing store of a test kube-apiserver. */
-export async function startEtcd(options: EtcdOptions): Promise<RunningEtcd> {
+export function startEtcd(options: EtcdOptions): Promise<RunningEtcd> {
+  return startOnFreePorts(() => startEtcdOnce(options));
+}
+
+async function startEtcdOnce(options: EtcdOptions): Promise<RunningEtcd> {
   const clientPort = await freePort();
   const peerPort = await freePort();
   const dir = join(options.dataDir, 'etcd');

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { binaries } from './binaries.js';
-import { freePort } from './free-port.js';
+import { freePort, startOnFreePorts } from './free-port.js';
 import { httpReady, ManagedProcess } from './managed-process.js';
 
 export interface RunningMongo {
@@ -15,16 +15,7 @@ export interface RunningMongo {
  * without the flag it tries to reach an outside host.
  */
 export async function startFerretDb(options: { dataDir: string; port?: number; logFile?: string }): Promise<RunningMongo> {
-  // A free port found here can be taken by another process before FerretDB binds it: with ports
-  // of our own choosing, try again on fresh ones.
-  const attempts = options.port === undefined ? 3 : 1;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startFerretDbOnce(options);
-    } catch (error) {
-      if (attempt >= attempts) throw error;
-    }
-  }
+  return startOnFreePorts(() => startFerretDbOnce(options));
 }
 
 async function startFerretDbOnce(options: { dataDir: string; port?: number; logFile?: string }): Promise<RunningMongo> {

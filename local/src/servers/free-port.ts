@@ -12,3 +12,19 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+const portTaken = /address already in use|EADDRINUSE/i;
+
+/**
+ * Starts a server on ports picked by freePort(), again on fresh ones when another process took
+ * one of them between the pick and the bind (parallel tests do).
+ */
+export async function startOnFreePorts<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= attempts || !portTaken.test(String((error as Error)?.message))) throw error;
+    }
+  }
+}

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { binaries, repoRoot } from './binaries.js';
-import { freePort } from './free-port.js';
+import { freePort, startOnFreePorts } from './free-port.js';
 import { httpReady, ManagedProcess } from './managed-process.js';
 
 export interface RunningJaeger {
@@ -19,7 +19,11 @@ export const jaegerConfigPath = join(repoRoot, 'charts', 'chorus', 'files', 'jae
  * A real Jaeger all-in-one (in-memory storage) with every listener on 127.0.0.1: OTLP over HTTP
  * and gRPC, and the query HTTP and gRPC ports. Its traces are gone when it stops.
  */
-export async function startJaeger(options: { queryPort?: number; otlpPort?: number; logFile?: string; maxTraces?: number } = {}): Promise<RunningJaeger> {
+export function startJaeger(options: { queryPort?: number; otlpPort?: number; logFile?: string; maxTraces?: number } = {}): Promise<RunningJaeger> {
+  return startOnFreePorts(() => startJaegerOnce(options));
+}
+
+async function startJaegerOnce(options: { queryPort?: number; otlpPort?: number; logFile?: string; maxTraces?: number }): Promise<RunningJaeger> {
   const [queryPort, otlpPort, queryGrpcPort, otlpGrpcPort] = await Promise.all([
     options.queryPort ?? freePort(),
     options.otlpPort ?? freePort(),

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { binaries } from './binaries.js';
-import { freePort } from './free-port.js';
+import { freePort, startOnFreePorts } from './free-port.js';
 import { httpReady, ManagedProcess } from './managed-process.js';
 
 export interface RunningNats {
@@ -13,7 +13,11 @@ export interface RunningNats {
 }
 
 /** A real nats-server with JetStream (file storage under dataDir), on 127.0.0.1 only. */
-export async function startNats(options: { dataDir: string; port?: number; monitorPort?: number; logFile?: string }): Promise<RunningNats> {
+export function startNats(options: { dataDir: string; port?: number; monitorPort?: number; logFile?: string }): Promise<RunningNats> {
+  return startOnFreePorts(() => startNatsOnce(options));
+}
+
+async function startNatsOnce(options: { dataDir: string; port?: number; monitorPort?: number; logFile?: string }): Promise<RunningNats> {
   const port = options.port ?? (await freePort());
   const monitorPort = options.monitorPort ?? (await freePort());
   const storeDir = join(options.dataDir, 'jetstream');

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { binaries } from './binaries.js';
-import { freePort } from './free-port.js';
+import { freePort, startOnFreePorts } from './free-port.js';
 import { ManagedProcess, tcpReady } from './managed-process.js';
 
 export interface NginxFrontOptions {
@@ -27,7 +27,11 @@ export interface RunningNginx {
  * A real nginx on 127.0.0.1 proxying HTTP and WebSocket to the gateways: the original design's
  * load balancer, run by the bench to compare with the cluster module's shared port.
  */
-export async function startNginxFront(options: NginxFrontOptions): Promise<RunningNginx> {
+export function startNginxFront(options: NginxFrontOptions): Promise<RunningNginx> {
+  return startOnFreePorts(() => startNginxFrontOnce(options));
+}
+
+async function startNginxFrontOnce(options: NginxFrontOptions): Promise<RunningNginx> {
   const port = options.port ?? (await freePort());
   mkdirSync(options.dataDir, { recursive: true });
   const dir = options.dataDir;

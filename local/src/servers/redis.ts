@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { binaries } from './binaries.js';
-import { freePort } from './free-port.js';
+import { freePort, startOnFreePorts } from './free-port.js';
 import { ManagedProcess, tcpReady } from './managed-process.js';
 
 export interface RunningRedis {
@@ -14,7 +14,11 @@ export interface RunningRedis {
  * A real redis-server on 127.0.0.1. With `persist`, an append-only file in dataDir keeps its data
  * (membership caches, presence) across restarts of `npm start`; tests run without it.
  */
-export async function startRedis(options: { dataDir: string; port?: number; persist?: boolean; logFile?: string }): Promise<RunningRedis> {
+export function startRedis(options: { dataDir: string; port?: number; persist?: boolean; logFile?: string }): Promise<RunningRedis> {
+  return startOnFreePorts(() => startRedisOnce(options));
+}
+
+async function startRedisOnce(options: { dataDir: string; port?: number; persist?: boolean; logFile?: string }): Promise<RunningRedis> {
   const port = options.port ?? (await freePort());
   mkdirSync(options.dataDir, { recursive: true });
   const persistence = options.persist ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no'];
