@@ -204,12 +204,9 @@ export async function startMessageService(config: MessageServiceConfig): Promise
     cleanups.push(stopRpc);
 
     const trimSettings = { ...defaultTrimSettings, ...config.trim };
-    const retention = new RetentionWatch(nc, writer, log, trimSettings.retainMs);
+    const retention = new RetentionWatch(nc, writer, new StreamTrimmer(nc, trimSettings), log, trimSettings.retainMs);
     retention.start();
     cleanups.push(async () => retention.stop());
-    const trimmer = new StreamTrimmer(nc, trimSettings, log);
-    trimmer.start();
-    cleanups.push(async () => trimmer.stop());
     if (config.statsIntervalMs !== 0) {
       const reporter = new StatsReporter(
         stats,

@@ -9,7 +9,6 @@ import { startNats, type RunningNats } from '@chorus/local/servers/nats';
 import { consumerName, streamName } from '@chorus/shared/bus/names';
 import { ensureMessageStream } from '@chorus/shared/bus/jetstream-setup';
 import { StreamTrimmer } from '../src/pipeline/stream-trimmer.js';
-import { capturedLogger } from './support/captured-logger.js';
 import { chat, enqueue, enqueueInOrder } from './support/messages.js';
 
 let dir: string;
@@ -43,7 +42,7 @@ async function writeSome(count: number, acked: number): Promise<JsMsg[]> {
   return taken;
 }
 
-const trimmer = (retainMs: number, writtenShare = 0.5) => new StreamTrimmer(nc, { retainMs, writtenShare }, capturedLogger().log);
+const trimmer = (retainMs: number, writtenShare = 0.5) => new StreamTrimmer(nc, { retainMs, writtenShare });
 
 test('written messages leave the stream after the retain window, unwritten ones never do', async () => {
   await ensureMessageStream(nc, { ackWaitMs: 60_000 });

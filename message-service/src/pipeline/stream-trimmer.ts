@@ -1,7 +1,6 @@
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { consumerName, streamName } from '@chorus/shared/bus/names';
-import type { Logger } from '@chorus/shared/logging/logger';
 
 export interface TrimSettings {
   /** Written messages stay in the stream this long, for resumes and gap fill (default 24 h). */
@@ -30,27 +29,16 @@ export interface TrimResult {
  * drops anything (no max_age; discard new at max_bytes: a full stream refuses publishes, which
  * senders see as `unavailable`), so this is the only way messages leave it: those at or below the
  * writer's ack floor that are older than the retain window, or, while the stream is fuller than
- * its written share, the oldest written ones. Every replica runs it; a purge is idempotent.
+ * its written share, the oldest written ones. Every replica runs it (from its RetentionWatch);
+ * a purge is idempotent.
  */
 export class StreamTrimmer {
   private jsm: Promise<JetStreamManager> | undefined;
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly settings: TrimSettings,
-    private readonly log: Logger,
-    private readonly intervalMs = 10_000,
   ) {}
-
-  start(): void {
-    this.timer = setInterval(() => void this.trim().catch((error: unknown) => this.log.warn({ err: error }, 'stream trim failed; retrying next interval')), this.intervalMs);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
 
   async trim(now = Date.now()): Promise<TrimResult> {
     this.jsm ??= jetstreamManager(this.nc);
