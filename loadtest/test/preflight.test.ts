@@ -13,6 +13,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { startPlatform, type Platform } from '@chorus/local/platform';
 import { streamName } from '@chorus/shared/bus/names';
+import { natsAuthOptions } from '@chorus/shared/bus/nats-connection';
 import type { PreflightSummary } from '../src/preflight/check-result.js';
 
 const preflightMain = fileURLToPath(new URL('../src/preflight/main.js', import.meta.url));
@@ -40,6 +41,8 @@ describe('upgrade preflight on the local platform', { timeout: 180_000 }, () => 
         env: {
           PATH: process.env.PATH,
           NATS_URL: platform.natsUrl,
+          NATS_USER: 'preflight',
+          NATS_PASSWORD: platform.natsCredentials.preflight.password,
           REDIS_URL: platform.redisUrl,
           MONGODB_URI: platform.mongoUri,
           PREFLIGHT_VERSION: 'test',
@@ -84,7 +87,8 @@ describe('upgrade preflight on the local platform', { timeout: 180_000 }, () => 
   });
 
   test('fails on a stream whose live republish goes elsewhere (the new gateways would deliver nothing)', async (t) => {
-    const nc = await connect({ servers: platform.natsUrl });
+    // The stream's owner may change it; the preflight user may not.
+    const nc = await connect({ servers: platform.natsUrl, ...natsAuthOptions(platform.natsCredentials['message-service']) });
     try {
       const jsm = await jetstreamManager(nc);
       const { config } = await jsm.streams.info(streamName);

@@ -5,7 +5,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { KV } from '@nats-io/kv';
 import { batchingKey } from '@chorus/shared/bus/names';
 import { ensureMessageStream, ensureSettingsBucket } from '@chorus/shared/bus/jetstream-setup';
-import { connectNats } from '@chorus/shared/bus/nats-connection';
+import { connectNats, type NatsCredentials } from '@chorus/shared/bus/nats-connection';
+import { natsUsers, newNatsPassword, type NatsUser } from '@chorus/shared/bus/nats-permissions';
 import { createLogger, type Logger } from '@chorus/shared/logging/logger';
 import { batchSettings, defaultBatchSettings, type BatchSettings } from '@chorus/shared/batching/batch-settings';
 import { startAutopilotLoop } from './autopilot-loop.js';
@@ -75,6 +76,11 @@ export interface Platform {
   /** Each gateway's internal port (/metrics, health, POST /admin/revoke), same order. */
   gatewayMetricsUrls: string[];
   natsUrl: string;
+  /**
+   * Every NATS user's credentials: the nats-server runs with the users and permissions of
+   * nats-permissions.ts and refuses anonymous clients, as a ChatCluster's does.
+   */
+  natsCredentials: Record<NatsUser, NatsCredentials>;
   redisUrl: string;
   mongoUri: string;
   /** With `tracing`: Jaeger's query API (`/api/traces/<id>`). */
@@ -133,8 +139,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // Settled, not Promise.all: when one server fails to start, the others that did must still be
     // stopped, or their processes outlive this one (and keep a test runner waiting forever).
     const tracing = options.tracing === true ? {} : options.tracing || undefined;
+    // New passwords on every start: nats.conf is written anew each time, and so is every service's env.
+    const natsCredentials = Object.fromEntries(
+      natsUsers.map((user) => [user, { user, password: newNatsPassword() }]),
+    ) as Record<NatsUser, NatsCredentials>;
+    const natsPasswords = Object.fromEntries(natsUsers.map((user) => [user, natsCredentials[user].password])) as Record<NatsUser, string>;
     const [natsStart, redisStart, mongoStart, jaegerStart] = await Promise.allSettled([
-      startNats({ dataDir: join(options.dataDir, 'nats'), ...(options.natsPort && { port: options.natsPort }), logFile: join(logDir, 'nats.log') }),
+      startNats({ dataDir: join(options.dataDir, 'nats'), ...(options.natsPort && { port: options.natsPort }), logFile: join(logDir, 'nats.log'), passwords: natsPasswords }),
       startRedis({ dataDir: join(options.dataDir, 'redis'), ...(options.redisPort && { port: options.redisPort }), persist: options.persistRedis ?? false, logFile: join(logDir, 'redis.log') }),
       startMongo({ dataDir: join(options.dataDir, 'mongo'), ...(options.mongoPort && { port: options.mongoPort }), logFile: join(logDir, 'ferretdb.log') }),
       tracing ? startJaeger({ ...(tracing.queryPort && { queryPort: tracing.queryPort }), logFile: join(logDir, 'jaeger.log') }) : Promise.resolve(undefined),
@@ -147,8 +158,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const [startedNats, redis, mongo, jaeger] = [natsStart.value, redisStart.value, mongoStart.value, jaegerStart.value];
     nats = startedNats;
 
-    nc = await connectNats(nats.url, 'chorus supervisor', { firstConnectTimeoutMs: 10_000 });
-    await ensureMessageStream(nc, { ...(options.ackWaitMs !== undefined && { ackWaitMs: options.ackWaitMs }) });
+    // The stream and the writer's consumer belong to the message-service's user; the settings and
+    // the autopilot's reads to the operator's, which the supervisor stands in for here.
+    const setup = await connectNats(nats.url, 'chorus supervisor setup', { firstConnectTimeoutMs: 10_000, credentials: natsCredentials['message-service'] });
+    try {
+      await ensureMessageStream(setup, { ...(options.ackWaitMs !== undefined && { ackWaitMs: options.ackWaitMs }) });
+    } finally {
+      await setup.close();
+    }
+    nc = await connectNats(nats.url, 'chorus supervisor', { firstConnectTimeoutMs: 10_000, credentials: natsCredentials.operator });
     const kv = await ensureSettingsBucket(nc);
     if (options.batching !== 'auto') await putBatching(kv, options.batching ?? defaultBatchSettings);
 
@@ -177,6 +195,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
             ...baseEnv,
             MONGODB_URI: mongo.uri,
             MONGODB_DB: 'chorus',
+            NATS_USER: 'message-service',
+            NATS_PASSWORD: natsPasswords['message-service'],
             METRICS_PORT: String(metricsPort),
             SERVICE_INSTANCE: String(i + 1),
             ...(options.ackWaitMs !== undefined && { ACK_WAIT_MS: String(options.ackWaitMs) }),
@@ -211,6 +231,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
             ...(sharedPort !== undefined && { SHARED_PORT: String(sharedPort) }),
             METRICS_PORT: String(gatewayMetricsPorts[i]),
             REDIS_URL: redis.url,
+            NATS_USER: 'gateway',
+            NATS_PASSWORD: natsPasswords.gateway,
             GATEWAY_ID: `gateway-${i + 1}`,
           },
           logFile: join(logDir, `gateway-${i + 1}.log`),
@@ -232,6 +254,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       gatewayUrls,
       gatewayMetricsUrls: gatewayMetricsPorts.map((port) => `http://127.0.0.1:${port}`),
       natsUrl: nats.url,
+      natsCredentials,
       redisUrl: redis.url,
       mongoUri: mongo.uri,
       ...(jaeger && { jaegerUrl: jaeger.queryUrl }),

@@ -1,4 +1,5 @@
 import { createInbox, headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { inboxPrefixOfConnection } from '@chorus/shared/bus/nats-connection';
 import type { Published } from './room-broker.js';
 
 interface Waiting {
@@ -24,7 +25,8 @@ export class StreamPublisher {
     private readonly timeoutMs: number,
     private readonly maxInFlight = 10_000,
   ) {
-    this.prefix = `${createInbox()}.`;
+    // Under the connection's own inbox prefix: the only replies its NATS user may subscribe to.
+    this.prefix = `${createInbox(inboxPrefixOfConnection(nc))}.`;
     nc.subscribe(`${this.prefix}*`, {
       callback: (error, msg) => {
         if (!error) this.settle(msg);

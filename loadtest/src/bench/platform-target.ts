@@ -49,7 +49,7 @@ export async function startPlatformTarget(key: PlatformRow): Promise<BenchTarget
         })
       : undefined;
   // Reads the live batching settings, so the log shows where the autopilot took them.
-  const nc = await connectNats(platform.natsUrl, 'chorus bench', { firstConnectTimeoutMs: 10_000 });
+  const nc = await connectNats(platform.natsUrl, 'chorus bench', { firstConnectTimeoutMs: 10_000, credentials: platform.natsCredentials.operator });
   const kv = await ensureSettingsBucket(nc);
   return {
     key,

@@ -36,6 +36,8 @@ export async function startCanaryGateway(env: { natsUrl: string; redisUrl: strin
     env: {
       PATH: process.env.PATH,
       NATS_URL: env.natsUrl,
+      // The preflight's own NATS user: a gateway's rights, under its own inbox prefix.
+      ...(process.env.NATS_USER && { NATS_USER: process.env.NATS_USER, NATS_PASSWORD: process.env.NATS_PASSWORD }),
       REDIS_URL: env.redisUrl,
       PORT: String(port),
       HOST: '127.0.0.1',

@@ -6,6 +6,7 @@ import { MongoClient } from 'mongodb';
 import { connect } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { readEnv } from '@chorus/shared/config/env';
+import { natsAuthOptions, natsCredentialsFromEnv } from '@chorus/shared/bus/nats-connection';
 import { summarize, type CheckResult } from './check-result.js';
 import { canaryMessage } from './canary-message.js';
 import { checkIndexes, checkStoredData } from './mongodb-checks.js';
@@ -44,7 +45,9 @@ async function main(): Promise<number> {
     return batch.every((r) => r.ok);
   };
 
-  const nc = await connect({ servers: env.NATS_URL, timeout, name: 'chorus-preflight', maxReconnectAttempts: 0 }).catch((error: Error) => error);
+  // As the preflight user (NATS_USER / NATS_PASSWORD): reads, plus a gateway's rights for the canary.
+  const credentials = natsCredentialsFromEnv();
+  const nc = await connect({ servers: env.NATS_URL, timeout, name: 'chorus-preflight', maxReconnectAttempts: 0, ...natsAuthOptions(credentials) }).catch((error: Error) => error);
   if (nc instanceof Error) report([{ name: 'nats.connect', ok: false, detail: `${env.NATS_URL}: ${nc.message}` }]);
   else {
     report([{ name: 'nats.connect', ok: true, detail: `${env.NATS_URL}: server ${nc.info?.version}` }]);

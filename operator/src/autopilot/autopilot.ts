@@ -9,6 +9,9 @@ import { objectKey } from '../kube/kube-object.js';
 import { kinds } from '../kube/resource-kinds.js';
 import type { Manager } from '../manager.js';
 import type { OperatorMetrics } from '../server/operator-metrics.js';
+import { passwordEnvOf } from '@chorus/shared/bus/nats-permissions';
+import type { NatsCredentials } from '@chorus/shared/bus/nats-connection';
+import { names } from '../builders/naming.js';
 import { NatsTelemetry } from './nats-telemetry.js';
 
 export interface AutopilotOptions {
@@ -115,15 +118,26 @@ export class Autopilot {
     }
   }
 
+  /**
+   * The operator user of the cluster's NATS, from its nats-users Secret (in the informer's cache);
+   * undefined until the reconciler has created it.
+   */
+  private credentialsOf(cr: ChatCluster): NatsCredentials | undefined {
+    const secret = this.options.manager.get(kinds.Secret, cr.metadata.namespace!, names.natsUsers(cr.metadata.name!));
+    const encoded = secret?.data?.[passwordEnvOf('operator')];
+    return encoded ? { user: 'operator', password: Buffer.from(encoded, 'base64').toString('utf8') } : undefined;
+  }
+
   private state(key: string, cr: ChatCluster): ClusterState {
     const url = natsUrlFor(this.options.natsUrlTemplate, cr);
+    const credentials = this.credentialsOf(cr);
     let state = this.clusters.get(key);
-    if (state && state.telemetry.url !== url) {
+    if (state && (state.telemetry.url !== url || state.telemetry.credentials?.password !== credentials?.password)) {
       void state.telemetry.close();
       state = undefined;
     }
     if (!state) {
-      state = { telemetry: new NatsTelemetry(url), lastStatusAt: 0, failures: 0, nextTryAt: 0 };
+      state = { telemetry: new NatsTelemetry(url, credentials, this.options.logger.child({ cluster: key })), lastStatusAt: 0, failures: 0, nextTryAt: 0 };
       this.clusters.set(key, state);
     }
     return state;

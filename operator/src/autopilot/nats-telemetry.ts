@@ -2,6 +2,8 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { batchingKey, consumerName, settingsBucket, streamName } from '@chorus/shared/bus/names';
+import { logServerErrors, natsAuthOptions, type NatsCredentials } from '@chorus/shared/bus/nats-connection';
+import type { Logger } from '@chorus/shared/logging/logger';
 import { batchSettings, type BatchSettings } from '@chorus/shared/batching/batch-settings';
 
 export interface QueueSample {
@@ -20,11 +22,20 @@ export class NatsTelemetry {
   private jsm: JetStreamManager | undefined;
   private kv: KV | undefined;
 
-  constructor(readonly url: string) {}
+  /**
+   * `credentials`: the cluster's operator user (its nats-users Secret); absent, anonymously (a NATS
+   * without authorization). Violations of the user's permissions are logged on `log`.
+   */
+  constructor(
+    readonly url: string,
+    readonly credentials?: NatsCredentials,
+    private readonly log?: Logger,
+  ) {}
 
   private async connection(): Promise<{ nc: NatsConnection; jsm: JetStreamManager }> {
     if (!this.nc || this.nc.isClosed()) {
-      this.nc = await connect({ servers: this.url, timeout: 2_000, name: 'chorus-operator-autopilot', maxReconnectAttempts: -1 });
+      this.nc = await connect({ servers: this.url, timeout: 2_000, name: 'chorus-operator-autopilot', maxReconnectAttempts: -1, ...natsAuthOptions(this.credentials) });
+      if (this.log) logServerErrors(this.nc, this.log);
       this.jsm = await jetstreamManager(this.nc, { timeout: 2_000 });
       this.kv = undefined;
     }

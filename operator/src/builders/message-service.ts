@@ -1,4 +1,5 @@
 import type { KubeObject } from '../kube/kube-object.js';
+import { natsUserEnv } from './nats-users-secret.js';
 import { appConfigData } from './app-config.js';
 import { chorusContainer, externalMongoEnv, resourcesFor, type BuildContext } from './build-context.js';
 import { otelEnv } from './gateway.js';
@@ -42,6 +43,7 @@ export function messageServiceDeployment(ctx: BuildContext): KubeObject {
                 { name: 'METRICS_HOST', value: '0.0.0.0' },
                 { name: 'DRAIN_TIMEOUT_MS', value: String(spec.messageService.drainTimeoutSeconds * 1000) },
                 ...externalMongoEnv(spec),
+                ...natsUserEnv(ctx, 'message-service'),
                 ...otelEnv(ctx, 'chorus-message-service'),
               ],
               resources: resourcesFor(spec.messageService.resources, 'messageService'),

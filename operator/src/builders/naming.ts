@@ -17,6 +17,7 @@ export const names = {
   nats: (cr: string) => `${cr}-nats`,
   natsHeadless: (cr: string) => `${cr}-nats-headless`,
   natsConfig: (cr: string) => `${cr}-nats-config`,
+  natsUsers: (cr: string) => `${cr}-nats-users`,
   redis: (cr: string) => `${cr}-redis`,
   redisHeadless: (cr: string) => `${cr}-redis-headless`,
   mongodb: (cr: string) => `${cr}-mongodb`,

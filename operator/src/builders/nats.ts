@@ -1,3 +1,4 @@
+import { natsAuthorizationBlock, natsUsers, passwordEnvOf, routePasswordEnv, routeUser } from '@chorus/shared/bus/nats-permissions';
 import type { KubeObject } from '../kube/kube-object.js';
 import { dataVolumeClaim } from './data-volume-claim.js';
 import { resourcesFor, serviceHost, type BuildContext } from './build-context.js';
@@ -5,9 +6,13 @@ import { childMeta, labels, names, selectorLabels, shortHash } from './naming.js
 import { topologySpread } from './topology-spread.js';
 import { containerSecurityContext, podSecurityContext, spreadAcrossNodes, uids } from './pod-security.js';
 
-/** nats.conf: JetStream on file storage, monitoring on 8222, and routes when clustered. */
+/**
+ * nats.conf: JetStream on file storage, monitoring on 8222, the users and permissions of
+ * nats-permissions.ts (no anonymous clients), and routes when clustered, which must log in too.
+ * No password is in it: each is an env variable from the nats-users Secret (natsStatefulSet).
+ */
 export function natsConfig(ctx: BuildContext): string {
-  const { spec, name, namespace } = ctx;
+  const { spec, name } = ctx;
   const lines = [
     'server_name: $SERVER_NAME',
     'listen: 0.0.0.0:4222',
@@ -19,13 +24,18 @@ export function natsConfig(ctx: BuildContext): string {
     '  store_dir: /data/jetstream',
     `  max_file_store: ${toNatsSize(spec.nats.storageSize)}`,
     '}',
+    natsAuthorizationBlock(),
   ];
   if (spec.nats.replicas > 1) {
-    const routes = Array.from(
-      { length: spec.nats.replicas },
-      (_, i) => `    nats://${names.nats(name)}-${i}.${serviceHost(names.natsHeadless(name), namespace)}:6222`,
+    // The route URLs carry the route password, so they come from the env (ROUTE_URLS, natsRouteEnv).
+    lines.push(
+      'cluster {',
+      `  name: ${name}`,
+      '  listen: 0.0.0.0:6222',
+      `  authorization { user: ${routeUser}, password: $${routePasswordEnv} }`,
+      '  routes: $ROUTE_URLS',
+      '}',
     );
-    lines.push('cluster {', `  name: ${name}`, '  listen: 0.0.0.0:6222', '  routes: [', ...routes, '  ]', '}');
   }
   return lines.join('\n') + '\n';
 }
@@ -121,7 +131,7 @@ export function natsStatefulSet(ctx: BuildContext): KubeObject {
               name: 'nats',
               image: spec.nats.image,
               args: ['--config', '/etc/nats/nats.conf'],
-              env: [{ name: 'SERVER_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+              env: [{ name: 'SERVER_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }, ...natsServerEnv(ctx)],
               ports: ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: 'TCP' })),
               resources: resourcesFor(spec.nats.resources, 'nats'),
               livenessProbe: { httpGet: { path: '/healthz', port: 'monitor' }, periodSeconds: 10, failureThreshold: 3 },
@@ -140,4 +150,23 @@ export function natsStatefulSet(ctx: BuildContext): KubeObject {
       volumeClaimTemplates: [dataVolumeClaim(spec.nats)],
     },
   };
+}
+
+/**
+ * The passwords nats.conf refers to, from the nats-users Secret, and when clustered the route
+ * URLs with the route password in them (Kubernetes expands $(ROUTE_PASSWORD) at container start,
+ * so the password is in neither the ConfigMap nor the pod spec).
+ */
+export function natsServerEnv(ctx: BuildContext): Record<string, unknown>[] {
+  const { spec, name, namespace } = ctx;
+  const fromSecret = (key: string) => ({ name: key, valueFrom: { secretKeyRef: { name: names.natsUsers(name), key } } });
+  const env: Record<string, unknown>[] = [...natsUsers.map((user) => fromSecret(passwordEnvOf(user))), fromSecret(routePasswordEnv)];
+  if (spec.nats.replicas > 1) {
+    const routes = Array.from(
+      { length: spec.nats.replicas },
+      (_, i) => `"nats://${routeUser}:$(${routePasswordEnv})@${names.nats(name)}-${i}.${serviceHost(names.natsHeadless(name), namespace)}:6222"`,
+    );
+    env.push({ name: 'ROUTE_URLS', value: `[${routes.join(', ')}]` });
+  }
+  return env;
 }

@@ -1,4 +1,5 @@
 import type { KubeObject } from '../kube/kube-object.js';
+import { natsUserEnv } from './nats-users-secret.js';
 import { chorusContainer, chorusImage, externalMongoEnv, resourcesFor, type BuildContext } from './build-context.js';
 import { childMeta, labels, names, shortHash } from './naming.js';
 import { containerSecurityContext, podSecurityContext, tmpMount, tmpVolume, uids } from './pod-security.js';
@@ -38,6 +39,7 @@ export function preflightJob(ctx: BuildContext): KubeObject {
               env: [
                 { name: 'PREFLIGHT_VERSION', value: spec.version },
                 ...externalMongoEnv(spec),
+                ...natsUserEnv(ctx, 'preflight'),
               ],
               resources: resourcesFor(undefined, 'loadtest'),
               securityContext: containerSecurityContext,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { KubeObject } from '../kube/kube-object.js';
 import type { BuildContext } from './build-context.js';
 import { childMeta, names } from './naming.js';
+import { natsUsersSecret } from './nats-users-secret.js';
 
 /**
  * The HS256 key of the gateways (dev mode: they sign with it; jwt mode without an
@@ -19,7 +20,7 @@ export function adminSecret(ctx: BuildContext): KubeObject {
 }
 
 /** Secrets the operator creates once and never re-applies. */
-export const createOnceSecrets = [tokenSecret, adminSecret];
+export const createOnceSecrets = [tokenSecret, adminSecret, natsUsersSecret];
 
 function randomSecret(ctx: BuildContext, name: string, key: string): KubeObject {
   return {

@@ -202,6 +202,7 @@ export class ChatClusterReconciler {
     const keep = new Set(desired.map((o) => `${o.kind}/${o.metadata.name}`));
     keep.add(`Secret/${names.tokenSecret(cr.metadata.name!)}`);
     keep.add(`Secret/${names.adminSecret(cr.metadata.name!)}`);
+    keep.add(`Secret/${names.natsUsers(cr.metadata.name!)}`);
     for (const child of this.view.ownedBy(cr.metadata.uid!)) {
       const id = `${child.kind}/${child.metadata.name}`;
       if (keep.has(id) || child.metadata.deletionTimestamp) continue;

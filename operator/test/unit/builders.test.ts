@@ -163,7 +163,10 @@ test('NATS: routes only when clustered; quorum PDB', () => {
   assert.match(single, /lame_duck_duration: 30s/);
   const objects = build({ nats: { replicas: 5, storageSize: '10Gi' } });
   const conf = find(objects, 'ConfigMap', 'c1-nats-config').data['nats.conf'];
-  assert.equal((conf.match(/nats:\/\/c1-nats-\d\.c1-nats-headless\.team\.svc:6222/g) ?? []).length, 5);
+  assert.match(conf, /routes: \$ROUTE_URLS/);
+  // The route URLs carry the route password: they are in the pod's env, expanded by Kubernetes.
+  const routes = find(objects, 'StatefulSet', 'c1-nats').spec.template.spec.containers[0].env.find((e: any) => e.name === 'ROUTE_URLS').value;
+  assert.equal((routes.match(/"nats:\/\/route:\$\(ROUTE_PASSWORD\)@c1-nats-\d\.c1-nats-headless\.team\.svc:6222"/g) ?? []).length, 5);
   assert.equal(find(objects, 'PodDisruptionBudget', 'c1-nats').spec.minAvailable, 3);
   assert.equal(find(objects, 'StatefulSet', 'c1-nats').spec.volumeClaimTemplates[0].spec.resources.requests.storage, '10Gi');
   assert.ok(find(objects, 'StatefulSet', 'c1-nats').spec.template.spec.terminationGracePeriodSeconds > 30, 'lame duck mode ends before SIGKILL');
