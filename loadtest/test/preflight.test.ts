@@ -41,6 +41,7 @@ describe('upgrade preflight on the local platform', { timeout: 180_000 }, () => 
           PATH: process.env.PATH,
           NATS_URL: platform.natsUrl,
           REDIS_URL: platform.redisUrl,
+          REDIS_PASSWORD: platform.redisPassword,
           MONGODB_URI: platform.mongoUri,
           PREFLIGHT_VERSION: 'test',
           PREFLIGHT_RESULT_FILE: resultFile,

@@ -76,6 +76,8 @@ export interface Platform {
   gatewayMetricsUrls: string[];
   natsUrl: string;
   redisUrl: string;
+  /** Redis's generated password (every gateway gets it as REDIS_PASSWORD). */
+  redisPassword: string;
   mongoUri: string;
   /** With `tracing`: Jaeger's query API (`/api/traces/<id>`). */
   jaegerUrl?: string;
@@ -211,6 +213,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
             ...(sharedPort !== undefined && { SHARED_PORT: String(sharedPort) }),
             METRICS_PORT: String(gatewayMetricsPorts[i]),
             REDIS_URL: redis.url,
+            REDIS_PASSWORD: redis.password,
             GATEWAY_ID: `gateway-${i + 1}`,
           },
           logFile: join(logDir, `gateway-${i + 1}.log`),
@@ -233,6 +236,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       gatewayMetricsUrls: gatewayMetricsPorts.map((port) => `http://127.0.0.1:${port}`),
       natsUrl: nats.url,
       redisUrl: redis.url,
+      redisPassword: redis.password,
       mongoUri: mongo.uri,
       ...(jaeger && { jaegerUrl: jaeger.queryUrl }),
       tokenSecret,

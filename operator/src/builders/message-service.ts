@@ -1,6 +1,6 @@
 import type { KubeObject } from '../kube/kube-object.js';
 import { appConfigData } from './app-config.js';
-import { chorusContainer, externalMongoEnv, resourcesFor, type BuildContext } from './build-context.js';
+import { chorusContainer, mongodbUriEnv, resourcesFor, type BuildContext } from './build-context.js';
 import { otelEnv } from './gateway.js';
 import { childMeta, labels, names, selectorLabels, shortHash } from './naming.js';
 import { gracePeriodAbove, topologySpread } from './topology-spread.js';
@@ -41,7 +41,7 @@ export function messageServiceDeployment(ctx: BuildContext): KubeObject {
                 { name: 'METRICS_PORT', value: String(messageServiceMetricsPort) },
                 { name: 'METRICS_HOST', value: '0.0.0.0' },
                 { name: 'DRAIN_TIMEOUT_MS', value: String(spec.messageService.drainTimeoutSeconds * 1000) },
-                ...externalMongoEnv(spec),
+                ...mongodbUriEnv(ctx),
                 ...otelEnv(ctx, 'chorus-message-service'),
               ],
               resources: resourcesFor(spec.messageService.resources, 'messageService'),

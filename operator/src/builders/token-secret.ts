@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { KubeObject } from '../kube/kube-object.js';
 import type { BuildContext } from './build-context.js';
+import { mongodbAuthSecret } from './mongodb-secrets.js';
 import { childMeta, names } from './naming.js';
+import { redisSecret } from './redis-secret.js';
 
 /**
  * The HS256 key of the gateways (dev mode: they sign with it; jwt mode without an
@@ -18,8 +20,18 @@ export function adminSecret(ctx: BuildContext): KubeObject {
   return randomSecret(ctx, names.adminSecret(ctx.name), 'ADMIN_TOKEN');
 }
 
-/** Secrets the operator creates once and never re-applies. */
-export const createOnceSecrets = [tokenSecret, adminSecret];
+/** Secrets the operator creates once and never re-applies (a builder returns undefined when the spec needs none). */
+export const createOnceSecrets: ((ctx: BuildContext) => KubeObject | undefined)[] = [
+  tokenSecret,
+  adminSecret,
+  redisSecret,
+  (ctx) => (ctx.spec.mongodb.external ? undefined : mongodbAuthSecret(ctx)),
+];
+
+/** Names of every create-once Secret a ChatCluster may own: never pruned, even when the spec stops needing one. */
+export function createOnceSecretNames(name: string): string[] {
+  return [names.tokenSecret(name), names.adminSecret(name), names.redisSecret(name), names.mongodbAuth(name)];
+}
 
 function randomSecret(ctx: BuildContext, name: string, key: string): KubeObject {
   return {
