@@ -12,9 +12,15 @@ export interface BuildContext {
   workerReplicas: number;
   /** The in-cluster MongoDB's root password, read from its create-once Secret (undefined until it exists). */
   mongodbPassword?: string;
+  /** The operator's own namespace, so NetworkPolicies can let its pods reach NATS and metrics. */
+  operatorNamespace?: string;
 }
 
-export function buildContext(cr: ChatCluster, spec: ChatClusterSpec, secrets: { mongodbPassword?: string | undefined } = {}): BuildContext {
+export function buildContext(
+  cr: ChatCluster,
+  spec: ChatClusterSpec,
+  extra: { mongodbPassword?: string | undefined; operatorNamespace?: string | undefined } = {},
+): BuildContext {
   const { minReplicas, maxReplicas } = spec.messageService;
   const wanted = cr.status?.autopilot?.desiredReplicas ?? minReplicas;
   return {
@@ -23,7 +29,8 @@ export function buildContext(cr: ChatCluster, spec: ChatClusterSpec, secrets: { 
     name: cr.metadata.name!,
     namespace: cr.metadata.namespace!,
     workerReplicas: Math.min(maxReplicas, Math.max(minReplicas, wanted)),
-    ...(secrets.mongodbPassword !== undefined && { mongodbPassword: secrets.mongodbPassword }),
+    ...(extra.mongodbPassword !== undefined && { mongodbPassword: extra.mongodbPassword }),
+    ...(extra.operatorNamespace && { operatorNamespace: extra.operatorNamespace }),
   };
 }
 

@@ -7,6 +7,7 @@ import { loadtestDeployment, loadtestJob } from './loadtest.js';
 import { messageServiceDeployment } from './message-service.js';
 import { mongodbHeadlessService, mongodbInitJob, mongodbStatefulSet, mongodbUri } from './mongodb.js';
 import { mongodbUriSecret } from './mongodb-secrets.js';
+import { networkPolicies } from './network-policies.js';
 import { natsClientService, natsConfigMap, natsHeadlessService, natsStatefulSet } from './nats.js';
 import { redisServices, redisStatefulSet } from './redis.js';
 
@@ -18,6 +19,7 @@ import { redisServices, redisStatefulSet } from './redis.js';
 export function desiredState(ctx: BuildContext): KubeObject[] {
   const { spec } = ctx;
   const objects: (KubeObject | undefined)[] = [
+    ...networkPolicies(ctx),
     appConfigMap(ctx),
     natsConfigMap(ctx),
     natsHeadlessService(ctx),

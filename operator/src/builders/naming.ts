@@ -28,7 +28,7 @@ export const names = {
   mongodbAuth: (cr: string) => `${cr}-mongodb-auth`,
   /** The services' MONGODB_URI for the in-cluster MongoDB, credentials included. */
   mongodbUri: (cr: string) => `${cr}-mongodb-uri`,
-  networkPolicy: (cr: string, policy: string) => `${cr}-${policy}`,
+  networkPolicy: (cr: string, policy: string) => `${cr}-netpol-${policy}`,
   config: (cr: string) => `${cr}-config`,
   tokenSecret: (cr: string) => `${cr}-token`,
   adminSecret: (cr: string) => `${cr}-admin`,

@@ -11,6 +11,7 @@ import { isStatus, KubeApiError, type KubeClient } from '../kube/kube-client.js'
 import type { KubeObject } from '../kube/kube-object.js';
 import type { Secret } from '../kube/object-types.js';
 import { kindOf, kinds, type ResourceKind } from '../kube/resource-kinds.js';
+import { allowAll, allowlistViolations, type Allowlist } from './allowlist.js';
 import { findCondition } from './conditions.js';
 import { keepImmutableFields } from './immutable-fields.js';
 import type { EventRecorder } from './event-recorder.js';
@@ -27,6 +28,13 @@ export interface ClusterView {
 
 export interface ReconcileResult {
   requeueAfterMs?: number;
+}
+
+/** What the administrator configured for every ChatCluster (operator flags). */
+export interface ReconcilerPolicy {
+  allowlist: Allowlist;
+  /** The operator's namespace, for the NetworkPolicies' operator rules. */
+  operatorNamespace?: string | undefined;
 }
 
 export interface ReconcilerMetrics {
@@ -50,6 +58,7 @@ export class ChatClusterReconciler {
     private readonly logger: Logger,
     private readonly metrics?: ReconcilerMetrics,
     private readonly resyncMs = 5 * 60_000,
+    private readonly policy: ReconcilerPolicy = { allowlist: allowAll },
   ) {}
 
   async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
@@ -62,12 +71,20 @@ export class ChatClusterReconciler {
       await this.events.record(cr, 'Warning', 'InvalidSpec', parsed.message);
       return {};
     }
+    // Refused by the allowlist: nothing is applied (nor the preflight Job, which runs the image).
+    const refused = allowlistViolations(parsed.spec, name, this.policy.allowlist);
+    if (refused.length) {
+      const message = refused.join('; ');
+      await this.writeStatus(cr, invalidSpecStatus(generation, cr.status?.conditions, message, new Date(), 'NotAllowed'));
+      await this.events.record(cr, 'Warning', 'NotAllowed', message);
+      return {};
+    }
     const upgrade = await this.decideUpgrade(cr, parsed.spec);
     // The workloads run what the upgrade allows: the target only once its preflight passed.
     const rendered = { ...parsed.spec, ...splitImage(upgrade.renderImage) };
     const secrets = await this.ensureCreateOnceSecrets(buildContext(cr, rendered));
     const mongodbPassword = secretValue(secrets.get(names.mongodbAuth(name)), mongodbAuthKeys.password);
-    const ctx = buildContext(cr, rendered, { mongodbPassword });
+    const ctx = buildContext(cr, rendered, { mongodbPassword, operatorNamespace: this.policy.operatorNamespace });
     const referenceProblems = await this.checkReferences(cr, parsed.spec);
     if (referenceProblems.length) await this.events.record(cr, 'Warning', 'InvalidReference', referenceProblems.join('; '));
 
