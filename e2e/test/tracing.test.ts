@@ -32,7 +32,7 @@ before(async () => {
   ]);
   worker = await startMessageService({ natsUrl: nats.url, mongoUri: mongo.uri, mongoDb: 'tracing', statsIntervalMs: 0 });
   const auth = { mode: 'dev', secret: 'a-test-secret-of-32-characters!!', issuer: 'chorus-dev', audience: 'chorus', ttlSeconds: 3600 } as const;
-  const common = { natsUrl: nats.url, redisUrl: redis.url, auth, port: 0, metricsPort: 0 };
+  const common = { natsUrl: nats.url, redisUrl: redis.url, redisPassword: redis.password, auth, port: 0, metricsPort: 0 };
   gateways = [await startGateway({ ...common, gatewayId: 'gw-a' }), await startGateway({ ...common, gatewayId: 'gw-b' })];
 });
 

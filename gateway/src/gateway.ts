@@ -45,6 +45,8 @@ import { limitNames } from '@chorus/shared/protocol/limit-names';
 export interface GatewayConfig {
   natsUrl: string;
   redisUrl: string;
+  /** Redis's password (AUTH), when it has one. */
+  redisPassword?: string;
   auth: AuthSettings;
   /**
    * Page origins allowed to open sockets (scheme://host[:port]). Empty or absent: only the page's
@@ -102,7 +104,12 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
   const authentication = createAuthentication(config.auth);
   const nc = await connectNats(config.natsUrl, `gateway ${gatewayId}`);
   await ensureMessageStream(nc, { ...config.stream, consumer: false, createOnly: true });
-  const redis = new Redis(config.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: 3, lazyConnect: true });
+  const redis = new Redis(config.redisUrl, {
+    enableAutoPipelining: true,
+    maxRetriesPerRequest: 3,
+    lazyConnect: true,
+    ...(config.redisPassword && { password: config.redisPassword }),
+  });
   await redis.connect();
 
   const backend = new MessageServiceClient(nc);

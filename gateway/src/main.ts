@@ -28,6 +28,8 @@ const envSchema = z
     METRICS_HOST: envFields.host,
     NATS_URL: envFields.natsUrl,
     REDIS_URL: z.string().min(1).default('redis://127.0.0.1:6379'),
+    /** Redis's `requirepass` (a ChatCluster's `<name>-redis` Secret); kept out of REDIS_URL so the URL can sit in a ConfigMap. */
+    REDIS_PASSWORD: z.string().min(1).optional(),
     GATEWAY_ID: z.string().min(1).optional(),
     MAX_FRAME_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).optional(),
     /** Server ping period; a socket that misses a ping is closed (ms). */
@@ -166,6 +168,7 @@ async function main(): Promise<void> {
   const gateway = await startGateway({
     natsUrl: env.NATS_URL,
     redisUrl: env.REDIS_URL,
+    ...(env.REDIS_PASSWORD && { redisPassword: env.REDIS_PASSWORD }),
     auth: authSettings(env),
     allowedOrigins: env.ALLOWED_ORIGINS,
     port: env.PORT,

@@ -29,7 +29,7 @@ const now = () => Math.floor(Date.now() / 1000);
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'chorus-identity-'));
   [nats, redis] = await Promise.all([startNats({ dataDir: join(dir, 'nats') }), startRedis({ dataDir: join(dir, 'redis') })]);
-  const common: Omit<GatewayConfig, 'auth'> = { natsUrl: nats.url, redisUrl: redis.url, port: 0, metricsPort: 0, adminToken };
+  const common: Omit<GatewayConfig, 'auth'> = { natsUrl: nats.url, redisUrl: redis.url, redisPassword: redis.password, port: 0, metricsPort: 0, adminToken };
   const jwt = { mode: 'jwt', hs256Secret: secret, issuer, audience: 'chorus', clockToleranceSeconds: 0, maxLifetimeSeconds: 3600 } as const;
   gatewayA = await startGateway({ ...common, auth: jwt, gatewayId: 'gw-a', allowedOrigins: ['https://chat.example.com'] });
   gatewayB = await startGateway({ ...common, auth: jwt, gatewayId: 'gw-b' });

@@ -15,7 +15,7 @@ let redis: Redis;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'chorus-membership-'));
   server = await startRedis({ dataDir: dir });
-  redis = new Redis(server.url);
+  redis = new Redis(server.url, { password: server.password });
 });
 
 after(async () => {

@@ -44,6 +44,7 @@ describe('upgrade preflight on the local platform', { timeout: 180_000 }, () => 
           NATS_USER: 'preflight',
           NATS_PASSWORD: platform.natsCredentials.preflight.password,
           REDIS_URL: platform.redisUrl,
+          REDIS_PASSWORD: platform.redisPassword,
           MONGODB_URI: platform.mongoUri,
           PREFLIGHT_VERSION: 'test',
           PREFLIGHT_RESULT_FILE: resultFile,

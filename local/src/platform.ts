@@ -82,6 +82,8 @@ export interface Platform {
    */
   natsCredentials: Record<NatsUser, NatsCredentials>;
   redisUrl: string;
+  /** Redis's generated password (every gateway gets it as REDIS_PASSWORD). */
+  redisPassword: string;
   mongoUri: string;
   /** With `tracing`: Jaeger's query API (`/api/traces/<id>`). */
   jaegerUrl?: string;
@@ -233,6 +235,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
             REDIS_URL: redis.url,
             NATS_USER: 'gateway',
             NATS_PASSWORD: natsPasswords.gateway,
+            REDIS_PASSWORD: redis.password,
             GATEWAY_ID: `gateway-${i + 1}`,
           },
           logFile: join(logDir, `gateway-${i + 1}.log`),
@@ -256,6 +259,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       natsUrl: nats.url,
       natsCredentials,
       redisUrl: redis.url,
+      redisPassword: redis.password,
       mongoUri: mongo.uri,
       ...(jaeger && { jaegerUrl: jaeger.queryUrl }),
       tokenSecret,

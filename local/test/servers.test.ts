@@ -8,12 +8,16 @@ import { startNats } from '../src/servers/nats.js';
 import { startRedis } from '../src/servers/redis.js';
 import { startFerretDb } from '../src/servers/ferretdb.js';
 
-function sendAndRead(port: number, payload: string): Promise<string> {
+/** Writes `payload`, then reads until `lines` reply lines have arrived. */
+function sendAndRead(port: number, payload: string, lines = 1): Promise<string> {
   return new Promise((resolve, reject) => {
+    let reply = '';
     const socket = connect(port, '127.0.0.1', () => socket.write(payload));
-    socket.once('data', (data) => {
+    socket.on('data', (data) => {
+      reply += data.toString();
+      if (reply.split('\r\n').length - 1 < lines) return;
       socket.destroy();
-      resolve(data.toString());
+      resolve(reply);
     });
     socket.once('error', reject);
   });
@@ -29,7 +33,10 @@ test('real servers start on loopback, answer, and stop', async () => {
   try {
     const jsz = (await (await fetch(`http://127.0.0.1:${nats.monitorPort}/jsz`)).json()) as { config?: { store_dir?: string } };
     assert.ok(jsz.config?.store_dir?.startsWith(dir), 'JetStream stores under the data dir');
-    assert.equal(await sendAndRead(redis.port, 'PING\r\n'), '+PONG\r\n');
+    // Redis requires its generated password, as a ChatCluster's does.
+    assert.match(await sendAndRead(redis.port, 'PING\r\n'), /^-NOAUTH /);
+    assert.equal(await sendAndRead(redis.port, `AUTH ${redis.password}\r\nPING\r\n`, 2), '+OK\r\n+PONG\r\n');
+    assert.match(await sendAndRead(redis.port, 'AUTH wrong\r\n'), /^-WRONGPASS /);
     assert.match(mongo.uri, /^mongodb:\/\/127\.0\.0\.1:\d+\/$/);
   } finally {
     await Promise.all([nats.stop(), redis.stop(), mongo.stop()]);

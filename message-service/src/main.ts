@@ -18,8 +18,10 @@ const envSchema = z.object({
   JETSTREAM_REPLICAS: z.coerce.number().int().min(1).max(5).optional(),
   /** How long a pulled message may stay unacked before JetStream redelivers it (ms). */
   ACK_WAIT_MS: z.coerce.number().int().min(1_000).max(600_000).optional(),
-  /** Stream retention: how long and how much the stream keeps (see docs/architecture.md "Retention"). */
-  // At least JetStream's 2-minute duplicate window, which may not exceed max_age.
+  /**
+   * Retention (docs/architecture.md "Retention"): how long written messages stay in the stream for
+   * resumes (at least JetStream's 2-minute duplicate window and then some), and its size limit.
+   */
   STREAM_MAX_AGE_MS: z.coerce.number().int().min(300_000).optional(),
   STREAM_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).optional(),
   /** Connection name; replicas differ by pod name. */
@@ -53,9 +55,9 @@ async function main(): Promise<void> {
     ...(env.JETSTREAM_REPLICAS !== undefined && { jetstreamReplicas: env.JETSTREAM_REPLICAS }),
     stream: {
       ...(env.ACK_WAIT_MS !== undefined && { ackWaitMs: env.ACK_WAIT_MS }),
-      ...(env.STREAM_MAX_AGE_MS !== undefined && { maxAgeMs: env.STREAM_MAX_AGE_MS }),
       ...(env.STREAM_MAX_BYTES !== undefined && { maxBytes: env.STREAM_MAX_BYTES }),
     },
+    ...(env.STREAM_MAX_AGE_MS !== undefined && { trim: { retainMs: env.STREAM_MAX_AGE_MS } }),
   });
 
   exitGracefullyOnSignals(log, async () => {

@@ -14,6 +14,7 @@ import { ConsumerLoop } from './pipeline/consumer-loop.js';
 import type { InboundMessage } from './pipeline/inbound-message.js';
 import { LiveSettings } from './pipeline/live-settings.js';
 import { RetentionWatch } from './pipeline/retention-watch.js';
+import { StreamTrimmer, defaultTrimSettings, type TrimSettings } from './pipeline/stream-trimmer.js';
 import { WriterProgress } from './pipeline/writer-progress.js';
 import { HistoryHandler } from './rpc/history-handler.js';
 import { LookupHandler } from './rpc/lookup-handler.js';
@@ -51,8 +52,10 @@ export interface MessageServiceConfig {
   consumeBufferSize?: number;
   /** JetStream replicas for the stream and settings bucket when this replica creates them (default 1). */
   jetstreamReplicas?: number;
-  /** Stream retention and the writer's ack_wait (tests shorten ack_wait). */
+  /** The stream's size limit and the writer's ack_wait (tests shorten ack_wait). */
   stream?: Omit<StreamSetupOptions, 'replicas'>;
+  /** What the stream keeps of the written messages (pipeline/stream-trimmer.ts). */
+  trim?: Partial<TrimSettings>;
   /** insertMany calls in flight at once (default 2). */
   maxInFlightWrites?: number;
   /** Distinct history/head queries run at once by this replica (default 8). */
@@ -200,7 +203,8 @@ export async function startMessageService(config: MessageServiceConfig): Promise
     const stopRpc = () => (rpcStopped ??= rpc.close(config.rpcDrainMs ?? 5_000));
     cleanups.push(stopRpc);
 
-    const retention = new RetentionWatch(nc, writer, log);
+    const trimSettings = { ...defaultTrimSettings, ...config.trim };
+    const retention = new RetentionWatch(nc, writer, new StreamTrimmer(nc, trimSettings), log, trimSettings.retainMs);
     retention.start();
     cleanups.push(async () => retention.stop());
     if (config.statsIntervalMs !== 0) {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { startNats, type RunningNats } from '@chorus/local/servers/nats';
 import { consumerName, republishHeaders, settingsBucket, streamName, subjects } from '@chorus/shared/bus/names';
@@ -37,7 +37,8 @@ test('creates the limits-retention stream with RePublish and direct gets, and th
   assert.equal(config.retention, RetentionPolicy.Limits);
   assert.equal(config.storage, StorageType.File);
   assert.equal(config.duplicate_window, 120 * second);
-  assert.equal(config.max_age, 24 * 3600 * second);
+  assert.equal(config.max_age, 0, 'the stream drops nothing by age: the trimmer removes written messages');
+  assert.equal(config.discard, DiscardPolicy.New, 'a full stream refuses publishes rather than drop unwritten messages');
   assert.equal(config.max_bytes, 1024 * 1024 * 1024);
   assert.equal(config.allow_direct, true);
   assert.equal(config.republish?.src, 'chorus.in.>');
@@ -96,19 +97,19 @@ test('every stored message is republished on chorus.live.<room> with its sequenc
 
 test('ack_wait and retention limits are configurable, and an existing stream is brought back to the contract without losing its other settings', async () => {
   const jsm = await jetstreamManager(nc);
-  await ensureMessageStream(nc, { ackWaitMs: 1_500, maxAgeMs: 3_600_000, maxBytes: 64 * 1024 * 1024 });
+  await ensureMessageStream(nc, { ackWaitMs: 1_500, maxBytes: 64 * 1024 * 1024 });
   assert.equal((await jsm.consumers.info(streamName, consumerName)).config.ack_wait, 1.5 * second, 'ack_wait changed in place');
   let { config } = await jsm.streams.info(streamName);
-  assert.equal(config.max_age, 3600 * second);
   assert.equal(config.max_bytes, 64 * 1024 * 1024);
 
-  await jsm.streams.update(streamName, { ...config, duplicate_window: 5 * second, max_msgs: 1_000_000, republish: undefined });
+  await jsm.streams.update(streamName, { ...config, duplicate_window: 5 * second, max_age: 3600 * second, discard: DiscardPolicy.Old, max_msgs: 1_000_000, republish: undefined });
   await jsm.consumers.update(streamName, consumerName, { max_ack_pending: 10 });
   await ensureMessageStream(nc);
   config = (await jsm.streams.info(streamName)).config;
   assert.equal(config.duplicate_window, 120 * second);
   assert.equal(config.republish?.dest, 'chorus.live.>', 'RePublish restored');
-  assert.equal(config.max_age, 24 * 3600 * second, 'defaults restored');
+  assert.equal(config.max_age, 0, 'no age limit again');
+  assert.equal(config.discard, DiscardPolicy.New, 'discard new again');
   assert.equal(config.max_msgs, 1_000_000, 'a limit someone set is kept');
   const consumer = (await jsm.consumers.info(streamName, consumerName)).config;
   assert.equal(consumer.max_ack_pending, 20_000);

@@ -2,6 +2,9 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
+/** A comma-separated list (flag or env), blanks dropped. */
+const commaList = z.string().default('').transform((value) => value.split(',').map((v) => v.trim()).filter(Boolean));
+
 /**
  * Operator settings from flags, falling back to env (CHORUS_OPERATOR_*), then defaults.
  * Validated up front so a typo stops the process with a clear message.
@@ -28,6 +31,18 @@ export const operatorConfig = z.object({
   autopilotIntervalMs: z.coerce.number().int().min(100).default(1_000),
   watchTimeoutSeconds: z.coerce.number().int().min(10).default(300),
   workers: z.coerce.number().int().min(1).max(16).default(2),
+  /** The operator's own namespace (POD_NAMESPACE in a pod): the NetworkPolicies let its pods reach NATS and metrics. */
+  operatorNamespace: z.string().optional(),
+  /**
+   * The administrator's allowlist (reconcile/allowlist.ts). Image reference prefixes a ChatCluster
+   * may run (its Chorus image and its NATS, Redis and MongoDB images); empty: any image.
+   */
+  allowedImages: commaList,
+  /**
+   * Name prefixes of the Secrets a ChatCluster may reference (spec.mongodb.external.uriSecretRef,
+   * spec.gateway.auth.hs256SecretRef); `{name}` stands for the ChatCluster's name; empty: any Secret.
+   */
+  allowedSecretPrefixes: commaList,
 }).refine((c) => c.renewDeadlineMs < c.leaseDurationMs, { message: 'renewDeadlineMs must be less than leaseDurationMs' });
 
 export type OperatorConfig = z.infer<typeof operatorConfig>;
@@ -54,6 +69,9 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       'autopilot-interval-ms': { type: 'string' },
       'watch-timeout-seconds': { type: 'string' },
       workers: { type: 'string' },
+      'operator-namespace': { type: 'string' },
+      'allowed-images': { type: 'string' },
+      'allowed-secret-prefixes': { type: 'string' },
     },
     strict: true,
   });
@@ -75,6 +93,9 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     autopilotIntervalMs: values['autopilot-interval-ms'] ?? e('AUTOPILOT_INTERVAL_MS'),
     watchTimeoutSeconds: values['watch-timeout-seconds'] ?? e('WATCH_TIMEOUT_SECONDS'),
     workers: values.workers ?? e('WORKERS'),
+    operatorNamespace: values['operator-namespace'] ?? e('OPERATOR_NAMESPACE') ?? env.POD_NAMESPACE,
+    allowedImages: values['allowed-images'] ?? e('ALLOWED_IMAGES'),
+    allowedSecretPrefixes: values['allowed-secret-prefixes'] ?? e('ALLOWED_SECRET_PREFIXES'),
   };
   const parsed = operatorConfig.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== '' || false)));
   if (!parsed.success) {

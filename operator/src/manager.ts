@@ -7,7 +7,7 @@ import type { KubeClient } from './kube/kube-client.js';
 import { objectKey, splitKey, type KubeObject } from './kube/kube-object.js';
 import { kinds, type ResourceKind } from './kube/resource-kinds.js';
 import { EventRecorder } from './reconcile/event-recorder.js';
-import { ChatClusterReconciler, type ClusterView } from './reconcile/reconciler.js';
+import { ChatClusterReconciler, type ClusterView, type ReconcilerPolicy } from './reconcile/reconciler.js';
 import type { OperatorMetrics } from './server/operator-metrics.js';
 
 /** Kinds the operator creates for a ChatCluster and watches to notice drift. */
@@ -20,6 +20,7 @@ export const childKinds: ResourceKind[] = [
   kinds.PodDisruptionBudget,
   kinds.Job,
   kinds.Ingress,
+  kinds.NetworkPolicy,
 ];
 
 export interface ManagerOptions {
@@ -33,6 +34,8 @@ export interface ManagerOptions {
   workers?: number;
   watchTimeoutSeconds?: number;
   resyncMs?: number;
+  /** The allowlist and the operator's namespace (operator flags). */
+  policy?: ReconcilerPolicy;
 }
 
 /**
@@ -59,7 +62,7 @@ export class Manager implements ClusterView {
       this.children.set(kind.kind, new Informer(client, kind, { ...informerOptions, labelSelector: `${managedByLabel}=${fieldManager}` }));
     }
     this.events = new EventRecorder(client, 'chorus-operator', options.identity, logger);
-    this.reconciler = new ChatClusterReconciler(client, this, this.events, logger, options.metrics, options.resyncMs);
+    this.reconciler = new ChatClusterReconciler(client, this, this.events, logger, options.metrics, options.resyncMs, options.policy);
     this.controller = new Controller(
       { reconcile: (key) => { const { namespace: ns, name } = splitKey(key); return this.reconciler.reconcile(ns, name); } },
       logger,

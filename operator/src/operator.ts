@@ -90,6 +90,10 @@ export class Operator {
       ...(this.config.namespace && { namespace: this.config.namespace }),
       workers: this.config.workers,
       watchTimeoutSeconds: this.config.watchTimeoutSeconds,
+      policy: {
+        allowlist: { images: this.config.allowedImages, secretPrefixes: this.config.allowedSecretPrefixes },
+        operatorNamespace: this.config.operatorNamespace,
+      },
     });
     await this.manager.start();
     if (this.config.autopilot) {

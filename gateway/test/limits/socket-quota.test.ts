@@ -22,7 +22,7 @@ after(async () => {
 });
 
 function redis(): Redis {
-  const client = new Redis(server.url, { maxRetriesPerRequest: 1 });
+  const client = new Redis(server.url, { maxRetriesPerRequest: 1, password: server.password });
   clients.push(client);
   return client;
 }

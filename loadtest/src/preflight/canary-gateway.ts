@@ -29,7 +29,7 @@ export interface CanaryGateway {
  * NATS and Redis. It has its own random signing key and the name-only login, so only this program
  * can log in to it and its tokens are worth nothing at the platform's gateways.
  */
-export async function startCanaryGateway(env: { natsUrl: string; redisUrl: string; id: string }, deadlineMs: number): Promise<CanaryGateway> {
+export async function startCanaryGateway(env: { natsUrl: string; redisUrl: string; redisPassword?: string | undefined; id: string }, deadlineMs: number): Promise<CanaryGateway> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(process.execPath, [gatewayMain], {
@@ -39,6 +39,7 @@ export async function startCanaryGateway(env: { natsUrl: string; redisUrl: strin
       // The preflight's own NATS user: a gateway's rights, under its own inbox prefix.
       ...(process.env.NATS_USER && { NATS_USER: process.env.NATS_USER, NATS_PASSWORD: process.env.NATS_PASSWORD }),
       REDIS_URL: env.redisUrl,
+      ...(env.redisPassword && { REDIS_PASSWORD: env.redisPassword }),
       PORT: String(port),
       HOST: '127.0.0.1',
       METRICS_PORT: '0',

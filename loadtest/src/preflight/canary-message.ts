@@ -70,7 +70,7 @@ class CanaryUser {
  * room is created and joined through the running message-services' RPCs, the message goes into
  * the live stream, and comes back through the stream's live republish.
  */
-export async function canaryMessage(env: { natsUrl: string; redisUrl: string }, timeoutMs: number): Promise<CheckResult> {
+export async function canaryMessage(env: { natsUrl: string; redisUrl: string; redisPassword?: string | undefined }, timeoutMs: number): Promise<CheckResult> {
   const name = 'canary.message';
   const id = randomBytes(4).toString('hex');
   const started = Date.now();

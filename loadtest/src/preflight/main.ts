@@ -16,6 +16,8 @@ import { checkRedis } from './redis-check.js';
 const envSchema = z.object({
   NATS_URL: z.string().min(1),
   REDIS_URL: z.string().min(1),
+  /** Redis's password (the ChatCluster's `<name>-redis` Secret). */
+  REDIS_PASSWORD: z.string().min(1).optional(),
   MONGODB_URI: z.string().min(1),
   MONGODB_DB: z.string().min(1).default('chorus'),
   /** The version being checked, for the summary (the operator sets it). */
@@ -54,7 +56,7 @@ async function main(): Promise<number> {
     report(await step('nats.stream', () => natsChecks(nc)));
     await nc.close();
   }
-  report(await step('redis', () => checkRedis(env.REDIS_URL, timeout)));
+  report(await step('redis', () => checkRedis(env.REDIS_URL, env.REDIS_PASSWORD, timeout)));
   const mongo = new MongoClient(env.MONGODB_URI, { serverSelectionTimeoutMS: timeout, connectTimeoutMS: timeout, socketTimeoutMS: timeout * 3 });
   try {
     await mongo.connect();
@@ -69,7 +71,7 @@ async function main(): Promise<number> {
     await mongo.close();
   }
   // The canary only when the platform under it is sound: its failure would say less.
-  if (results.every((r) => r.ok)) report(await step('canary.message', () => canaryMessage({ natsUrl: env.NATS_URL, redisUrl: env.REDIS_URL }, timeout)));
+  if (results.every((r) => r.ok)) report(await step('canary.message', () => canaryMessage({ natsUrl: env.NATS_URL, redisUrl: env.REDIS_URL, redisPassword: env.REDIS_PASSWORD }, timeout)));
 
   const summary = summarize(env.PREFLIGHT_VERSION, results);
   console.log(summary.ok ? `preflight of ${summary.version}: PASS (${summary.passed.length} checks)` : `preflight of ${summary.version}: FAIL ${summary.failed!.check}`);

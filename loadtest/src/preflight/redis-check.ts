@@ -2,9 +2,9 @@ import { Redis } from 'ioredis';
 import type { CheckResult } from './check-result.js';
 
 /** Presence, socket quotas and revocations live in Redis: it must answer. */
-export async function checkRedis(url: string, timeoutMs: number): Promise<CheckResult> {
+export async function checkRedis(url: string, password: string | undefined, timeoutMs: number): Promise<CheckResult> {
   const name = 'redis';
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, ...(password && { password }) });
   redis.on('error', () => {}); // the awaited command reports it
   try {
     await redis.connect();

@@ -6,9 +6,9 @@ import { RecentValue } from '@chorus/shared/concurrency/recent-value';
 /** How far the MongoDB writer is behind the stream. */
 export interface WriterLag {
   /**
-   * Every position up to this one is in MongoDB (the writer consumer's ack floor) — unless the
-   * stream removed messages before they were written, which moves the floor past them too (the
-   * retention watch warns long before; see docs/architecture.md "Retention").
+   * Every position up to this one is in MongoDB (the writer consumer's ack floor). Only the
+   * trimmer removes messages from the stream, never past this floor, so the floor never jumps
+   * over messages that were not written (unless someone purges the stream by hand).
    */
   floor: number;
   /** Messages in the stream not yet written (pending + being written). */

@@ -61,8 +61,8 @@ export class HistoryHandler {
     const stored = await this.fromMongo({ room, pos: { $gt: after, $lte: floor } }, 1, limit + 1);
     if (stored.length > limit) return { messages: chainFrom(after, stored.slice(0, limit)), hasMore: true };
     if (floor + 1 < first) {
-      // Messages between the writer's floor and the stream's start exist nowhere: retention
-      // removed them before they were written. The writer-lag warnings precede this.
+      // Messages between the writer's floor and the stream's start exist nowhere: the trimmer
+      // never removes past the floor, so someone purged the stream by hand.
       throw new RpcError('internal', `room ${room}: positions ${floor + 1}..${first - 1} left the stream before they were stored`);
     }
     const { run, reachedEnd } = await this.stream.readAfter(room, Math.max(after, floor), limit + 1 - stored.length);

@@ -105,7 +105,15 @@ export const chatClusterSpec = z
         resources,
       })
       .prefault({}),
-    redis: z.object({ image: z.string().default('redis:7-alpine'), resources }).prefault({}),
+    redis: z
+      .object({
+        image: z.string().default('redis:7-alpine'),
+        /** The append-only file (revocations must survive a restart). */
+        storageSize: storage.default('1Gi'),
+        storageClassName: z.string().optional(),
+        resources,
+      })
+      .prefault({}),
     mongodb: z
       .object({
         image: z.string().default('mongo:7'),

@@ -1,11 +1,10 @@
 import type { KubeObject } from '../kube/kube-object.js';
 import { serviceHost, type BuildContext } from './build-context.js';
-import { mongodbUri } from './mongodb.js';
 import { streamMaxBytes } from './nats.js';
 import { childMeta, names } from './naming.js';
 import { limitsEnv } from './limits-env.js';
 
-/** Settings shared by gateways and message-services (env through envFrom). */
+/** Settings shared by gateways and message-services (env through envFrom); no credentials (those come by secretKeyRef). */
 export function appConfigData(ctx: BuildContext): Record<string, string> {
   const { spec, name, namespace } = ctx;
   return {
@@ -16,7 +15,6 @@ export function appConfigData(ctx: BuildContext): Record<string, string> {
     // Whichever of gateway and message-service starts first creates it.
     JETSTREAM_REPLICAS: String(spec.nats.replicas),
     STREAM_MAX_BYTES: String(streamMaxBytes(ctx)),
-    ...(!spec.mongodb.external && { MONGODB_URI: mongodbUri(ctx) }),
     LOG_LEVEL: spec.logLevel,
     ...(spec.tracing?.otlpEndpoint && { OTEL_EXPORTER_OTLP_ENDPOINT: spec.tracing.otlpEndpoint }),
     ...limitsEnv(spec.limits),

@@ -5,17 +5,21 @@ import { disruptionBudgets } from './disruption-budgets.js';
 import { gatewayDeployment, gatewayIngress, gatewayMetricsService, gatewayService } from './gateway.js';
 import { loadtestDeployment, loadtestJob } from './loadtest.js';
 import { messageServiceDeployment } from './message-service.js';
-import { mongodbHeadlessService, mongodbInitJob, mongodbStatefulSet } from './mongodb.js';
+import { mongodbHeadlessService, mongodbInitJob, mongodbStatefulSet, mongodbUri } from './mongodb.js';
+import { mongodbUriSecret } from './mongodb-secrets.js';
+import { networkPolicies } from './network-policies.js';
 import { natsClientService, natsConfigMap, natsHeadlessService, natsStatefulSet } from './nats.js';
 import { redisServices, redisStatefulSet } from './redis.js';
 
 /**
  * Every child a ChatCluster should have, in apply order (config and infrastructure before the
- * workloads that use them). Pure: spec in, objects out. The token and admin Secrets are separate (create-once).
+ * workloads that use them). Pure: spec in, objects out. The create-once Secrets are separate
+ * (token-secret.ts); the in-cluster MongoDB's URI Secret needs its password from one of them.
  */
 export function desiredState(ctx: BuildContext): KubeObject[] {
   const { spec } = ctx;
   const objects: (KubeObject | undefined)[] = [
+    ...networkPolicies(ctx),
     appConfigMap(ctx),
     natsConfigMap(ctx),
     natsHeadlessService(ctx),
@@ -23,7 +27,14 @@ export function desiredState(ctx: BuildContext): KubeObject[] {
     natsStatefulSet(ctx),
     ...redisServices(ctx),
     redisStatefulSet(ctx),
-    ...(spec.mongodb.external ? [] : [mongodbHeadlessService(ctx), mongodbStatefulSet(ctx), mongodbInitJob(ctx)]),
+    ...(spec.mongodb.external
+      ? []
+      : [
+          ...(ctx.mongodbPassword !== undefined ? [mongodbUriSecret(ctx, mongodbUri(ctx, ctx.mongodbPassword))] : []),
+          mongodbHeadlessService(ctx),
+          mongodbStatefulSet(ctx),
+          mongodbInitJob(ctx),
+        ]),
     gatewayService(ctx),
     gatewayMetricsService(ctx),
     gatewayIngress(ctx),

@@ -1,6 +1,7 @@
 import type { KubeObject } from '../kube/kube-object.js';
 import { natsUserEnv } from './nats-users-secret.js';
 import { appConfigData } from './app-config.js';
+import { redisPasswordEnv } from './redis-secret.js';
 import { chorusContainer, resourcesFor, type BuildContext } from './build-context.js';
 import { childMeta, labels, names, selectorLabels, shortHash } from './naming.js';
 import { gracePeriodAbove, topologySpread } from './topology-spread.js';
@@ -55,6 +56,7 @@ export function gatewayDeployment(ctx: BuildContext): KubeObject {
                 { name: 'METRICS_HOST', value: '0.0.0.0' },
                 ...gatewayAuthEnv(ctx),
                 ...natsUserEnv(ctx, 'gateway'),
+                ...redisPasswordEnv(ctx),
                 { name: 'ADMIN_TOKEN', valueFrom: { secretKeyRef: { name: names.adminSecret(name), key: 'ADMIN_TOKEN' } } },
                 { name: 'GATEWAY_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                 { name: 'DRAIN_WINDOW_MS', value: String(spec.gateway.drain.windowSeconds * 1000) },

@@ -1,7 +1,7 @@
 import type { KubeObject } from '../kube/kube-object.js';
 import { natsUserEnv } from './nats-users-secret.js';
 import { appConfigData } from './app-config.js';
-import { chorusContainer, externalMongoEnv, resourcesFor, type BuildContext } from './build-context.js';
+import { chorusContainer, mongodbUriEnv, resourcesFor, type BuildContext } from './build-context.js';
 import { otelEnv } from './gateway.js';
 import { childMeta, labels, names, selectorLabels, shortHash } from './naming.js';
 import { gracePeriodAbove, topologySpread } from './topology-spread.js';
@@ -42,7 +42,7 @@ export function messageServiceDeployment(ctx: BuildContext): KubeObject {
                 { name: 'METRICS_PORT', value: String(messageServiceMetricsPort) },
                 { name: 'METRICS_HOST', value: '0.0.0.0' },
                 { name: 'DRAIN_TIMEOUT_MS', value: String(spec.messageService.drainTimeoutSeconds * 1000) },
-                ...externalMongoEnv(spec),
+                ...mongodbUriEnv(ctx),
                 ...natsUserEnv(ctx, 'message-service'),
                 ...otelEnv(ctx, 'chorus-message-service'),
               ],

@@ -20,9 +20,16 @@ export const names = {
   natsUsers: (cr: string) => `${cr}-nats-users`,
   redis: (cr: string) => `${cr}-redis`,
   redisHeadless: (cr: string) => `${cr}-redis-headless`,
+  /** The Redis password (a Secret; the StatefulSet of the same name is another kind). */
+  redisSecret: (cr: string) => `${cr}-redis`,
   mongodb: (cr: string) => `${cr}-mongodb`,
   mongodbHeadless: (cr: string) => `${cr}-mongodb-headless`,
   mongodbInit: (cr: string, hash: string) => `${cr}-mongodb-init-${hash}`,
+  /** The in-cluster MongoDB's root user, password and replica-set key (created once). */
+  mongodbAuth: (cr: string) => `${cr}-mongodb-auth`,
+  /** The services' MONGODB_URI for the in-cluster MongoDB, credentials included. */
+  mongodbUri: (cr: string) => `${cr}-mongodb-uri`,
+  networkPolicy: (cr: string, policy: string) => `${cr}-netpol-${policy}`,
   config: (cr: string) => `${cr}-config`,
   tokenSecret: (cr: string) => `${cr}-token`,
   adminSecret: (cr: string) => `${cr}-admin`,

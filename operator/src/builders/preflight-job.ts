@@ -1,6 +1,7 @@
 import type { KubeObject } from '../kube/kube-object.js';
 import { natsUserEnv } from './nats-users-secret.js';
-import { chorusContainer, chorusImage, externalMongoEnv, resourcesFor, type BuildContext } from './build-context.js';
+import { chorusContainer, chorusImage, mongodbUriEnv, resourcesFor, type BuildContext } from './build-context.js';
+import { redisPasswordEnv } from './redis-secret.js';
 import { childMeta, labels, names, shortHash } from './naming.js';
 import { containerSecurityContext, podSecurityContext, tmpMount, tmpVolume, uids } from './pod-security.js';
 
@@ -38,7 +39,8 @@ export function preflightJob(ctx: BuildContext): KubeObject {
               envFrom: [{ configMapRef: { name: names.config(name) } }],
               env: [
                 { name: 'PREFLIGHT_VERSION', value: spec.version },
-                ...externalMongoEnv(spec),
+                ...mongodbUriEnv(ctx),
+                ...redisPasswordEnv(ctx),
                 ...natsUserEnv(ctx, 'preflight'),
               ],
               resources: resourcesFor(undefined, 'loadtest'),

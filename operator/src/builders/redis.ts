@@ -1,12 +1,21 @@
 import type { KubeObject } from '../kube/kube-object.js';
 import { resourcesFor, type BuildContext } from './build-context.js';
 import { childMeta, labels, names, selectorLabels } from './naming.js';
+import { dataVolumeClaim } from './data-volume-claim.js';
+import { redisConfKey, redisPasswordKey } from './redis-secret.js';
 import { containerSecurityContext, podSecurityContext, tmpMount, tmpVolume, uids } from './pod-security.js';
 
-/** Redis holds presence only (ephemeral by design), so no persistence and no PVC. */
+/**
+ * Redis holds presence, socket quotas, membership caches and the token revocation list. The
+ * revocations must survive a restart (a restarted Redis would otherwise accept revoked tokens
+ * again), so Redis writes an append-only file (fsync every second) on a PersistentVolume; the
+ * rest expires by TTL or is rebuilt. A password is required (`requirepass` from the mounted
+ * Secret file); the probes authenticate through REDISCLI_AUTH and fail on an error reply (-e).
+ */
 export function redisStatefulSet(ctx: BuildContext): KubeObject {
   const { spec, name, cr } = ctx;
-  const ping = { exec: { command: ['redis-cli', 'ping'] } };
+  const ping = { exec: { command: ['redis-cli', '-e', 'ping'] } };
+  const password = { secretKeyRef: { name: names.redisSecret(name), key: redisPasswordKey } };
   return {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
@@ -24,21 +33,28 @@ export function redisStatefulSet(ctx: BuildContext): KubeObject {
             {
               name: 'redis',
               image: spec.redis.image,
-              args: ['redis-server', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],
+              args: ['redis-server', `${redisConfDir}/${redisConfKey}`, '--dir', '/data', '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''],
+              env: [{ name: 'REDISCLI_AUTH', valueFrom: password }],
               ports: [{ name: 'redis', containerPort: 6379, protocol: 'TCP' }],
               resources: resourcesFor(spec.redis.resources, 'redis'),
               livenessProbe: { ...ping, periodSeconds: 10, failureThreshold: 3 },
               readinessProbe: { ...ping, periodSeconds: 5 },
               securityContext: containerSecurityContext,
-              volumeMounts: [{ name: 'data', mountPath: '/data' }, tmpMount],
+              volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'config', mountPath: redisConfDir, readOnly: true }, tmpMount],
             },
           ],
-          volumes: [{ name: 'data', emptyDir: {} }, tmpVolume],
+          volumes: [
+            { name: 'config', secret: { secretName: names.redisSecret(name), items: [{ key: redisConfKey, path: redisConfKey }], defaultMode: 0o440 } },
+            tmpVolume,
+          ],
         },
       },
+      volumeClaimTemplates: [dataVolumeClaim(spec.redis)],
     },
   };
 }
+
+const redisConfDir = '/etc/redis';
 
 export function redisServices(ctx: BuildContext): KubeObject[] {
   const { name, cr } = ctx;

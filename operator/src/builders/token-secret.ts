@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { KubeObject } from '../kube/kube-object.js';
 import type { BuildContext } from './build-context.js';
+import { mongodbAuthSecret } from './mongodb-secrets.js';
 import { childMeta, names } from './naming.js';
 import { natsUsersSecret } from './nats-users-secret.js';
+import { redisSecret } from './redis-secret.js';
 
 /**
  * The HS256 key of the gateways (dev mode: they sign with it; jwt mode without an
@@ -19,8 +21,19 @@ export function adminSecret(ctx: BuildContext): KubeObject {
   return randomSecret(ctx, names.adminSecret(ctx.name), 'ADMIN_TOKEN');
 }
 
-/** Secrets the operator creates once and never re-applies. */
-export const createOnceSecrets = [tokenSecret, adminSecret, natsUsersSecret];
+/** Secrets the operator creates once and never re-applies (a builder returns undefined when the spec needs none). */
+export const createOnceSecrets: ((ctx: BuildContext) => KubeObject | undefined)[] = [
+  tokenSecret,
+  adminSecret,
+  redisSecret,
+  natsUsersSecret,
+  (ctx) => (ctx.spec.mongodb.external ? undefined : mongodbAuthSecret(ctx)),
+];
+
+/** Names of every create-once Secret a ChatCluster may own: never pruned, even when the spec stops needing one. */
+export function createOnceSecretNames(name: string): string[] {
+  return [names.tokenSecret(name), names.adminSecret(name), names.redisSecret(name), names.natsUsers(name), names.mongodbAuth(name)];
+}
 
 function randomSecret(ctx: BuildContext, name: string, key: string): KubeObject {
   return {

@@ -34,6 +34,7 @@ export const kinds = {
   /** Read only: a finished preflight Job's pod, for its termination message. */
   Pod: kind<Pod>('Pod', 'v1', 'pods'),
   Ingress: kind<KubeObject>('Ingress', 'networking.k8s.io/v1', 'ingresses'),
+  NetworkPolicy: kind<KubeObject>('NetworkPolicy', 'networking.k8s.io/v1', 'networkpolicies'),
   Event: kind<KubeEvent>('Event', 'v1', 'events'),
   Lease: kind<Lease>('Lease', 'coordination.k8s.io/v1', 'leases'),
 } as const;

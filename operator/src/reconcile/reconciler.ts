@@ -1,14 +1,17 @@
 import type { Logger } from '@chorus/shared/logging/logger';
 import type { ChatCluster } from '../api/chatcluster.js';
 import { parseSpec, type ChatClusterSpec } from '../api/chatcluster-spec.js';
-import { buildContext, chorusImage } from '../builders/build-context.js';
+import { buildContext, chorusImage, type BuildContext } from '../builders/build-context.js';
 import { preflightJob, preflightJobName } from '../builders/preflight-job.js';
 import { desiredState } from '../builders/desired-state.js';
 import { fieldManager, names, selectorLabels, shortHash } from '../builders/naming.js';
-import { createOnceSecrets } from '../builders/token-secret.js';
+import { createOnceSecretNames, createOnceSecrets } from '../builders/token-secret.js';
+import { mongodbAuthKeys } from '../builders/mongodb-secrets.js';
 import { isStatus, KubeApiError, type KubeClient } from '../kube/kube-client.js';
 import type { KubeObject } from '../kube/kube-object.js';
+import type { Secret } from '../kube/object-types.js';
 import { kindOf, kinds, type ResourceKind } from '../kube/resource-kinds.js';
+import { allowAll, allowlistViolations, type Allowlist } from './allowlist.js';
 import { findCondition } from './conditions.js';
 import { keepImmutableFields } from './immutable-fields.js';
 import type { EventRecorder } from './event-recorder.js';
@@ -25,6 +28,13 @@ export interface ClusterView {
 
 export interface ReconcileResult {
   requeueAfterMs?: number;
+}
+
+/** What the administrator configured for every ChatCluster (operator flags). */
+export interface ReconcilerPolicy {
+  allowlist: Allowlist;
+  /** The operator's namespace, for the NetworkPolicies' operator rules. */
+  operatorNamespace?: string | undefined;
 }
 
 export interface ReconcilerMetrics {
@@ -48,6 +58,7 @@ export class ChatClusterReconciler {
     private readonly logger: Logger,
     private readonly metrics?: ReconcilerMetrics,
     private readonly resyncMs = 5 * 60_000,
+    private readonly policy: ReconcilerPolicy = { allowlist: allowAll },
   ) {}
 
   async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
@@ -60,10 +71,20 @@ export class ChatClusterReconciler {
       await this.events.record(cr, 'Warning', 'InvalidSpec', parsed.message);
       return {};
     }
+    // Refused by the allowlist: nothing is applied (nor the preflight Job, which runs the image).
+    const refused = allowlistViolations(parsed.spec, name, this.policy.allowlist);
+    if (refused.length) {
+      const message = refused.join('; ');
+      await this.writeStatus(cr, invalidSpecStatus(generation, cr.status?.conditions, message, new Date(), 'NotAllowed'));
+      await this.events.record(cr, 'Warning', 'NotAllowed', message);
+      return {};
+    }
     const upgrade = await this.decideUpgrade(cr, parsed.spec);
     // The workloads run what the upgrade allows: the target only once its preflight passed.
-    const ctx = buildContext(cr, { ...parsed.spec, ...splitImage(upgrade.renderImage) });
-    await this.ensureCreateOnceSecrets(cr);
+    const rendered = { ...parsed.spec, ...splitImage(upgrade.renderImage) };
+    const secrets = await this.ensureCreateOnceSecrets(buildContext(cr, rendered));
+    const mongodbPassword = secretValue(secrets.get(names.mongodbAuth(name)), mongodbAuthKeys.password);
+    const ctx = buildContext(cr, rendered, { mongodbPassword, operatorNamespace: this.policy.operatorNamespace });
     const referenceProblems = await this.checkReferences(cr, parsed.spec);
     if (referenceProblems.length) await this.events.record(cr, 'Warning', 'InvalidReference', referenceProblems.join('; '));
 
@@ -183,26 +204,33 @@ export class ChatClusterReconciler {
     return problems;
   }
 
-  private async ensureCreateOnceSecrets(cr: ChatCluster): Promise<void> {
-    const { namespace, name } = cr.metadata;
-    const ctx = { cr, name: name!, namespace: namespace! } as Parameters<(typeof createOnceSecrets)[number]>[0];
+  /** Creates the create-once Secrets that do not exist yet; returns each as it now is (cached, or as created). */
+  private async ensureCreateOnceSecrets(ctx: BuildContext): Promise<Map<string, Secret>> {
+    const secrets = new Map<string, Secret>();
     for (const build of createOnceSecrets) {
       const secret = build(ctx);
-      if (this.view.get(kinds.Secret, namespace!, secret.metadata.name!)) continue;
+      if (!secret) continue;
+      const secretName = secret.metadata.name!;
+      const cached = this.view.get(kinds.Secret, ctx.namespace, secretName);
+      if (cached) {
+        secrets.set(secretName, cached);
+        continue;
+      }
       try {
-        await this.client.create(secret);
+        secrets.set(secretName, await this.client.create(secret as Secret));
       } catch (error) {
         if (!isStatus(error, 409)) throw error; // exists already: keep its value
+        const live = await this.client.get(kinds.Secret, ctx.namespace, secretName);
+        if (live) secrets.set(secretName, live);
       }
     }
+    return secrets;
   }
 
   /** Delete children this ChatCluster owns but no longer wants (e.g. loadtest disabled, old Jobs). */
   private async prune(cr: ChatCluster, desired: KubeObject[]): Promise<void> {
     const keep = new Set(desired.map((o) => `${o.kind}/${o.metadata.name}`));
-    keep.add(`Secret/${names.tokenSecret(cr.metadata.name!)}`);
-    keep.add(`Secret/${names.adminSecret(cr.metadata.name!)}`);
-    keep.add(`Secret/${names.natsUsers(cr.metadata.name!)}`);
+    for (const secret of createOnceSecretNames(cr.metadata.name!)) keep.add(`Secret/${secret}`);
     for (const child of this.view.ownedBy(cr.metadata.uid!)) {
       const id = `${child.kind}/${child.metadata.name}`;
       if (keep.has(id) || child.metadata.deletionTimestamp) continue;
@@ -219,4 +247,11 @@ export class ChatClusterReconciler {
     if (same) return;
     await this.client.mergePatch(kinds.ChatCluster, cr.metadata.namespace, cr.metadata.name!, { status }, 'status');
   }
+}
+
+/** A Secret's value (data is base64; stringData only on an object not yet read back). */
+function secretValue(secret: Secret | undefined, key: string): string | undefined {
+  const data = secret?.data?.[key];
+  if (data !== undefined) return Buffer.from(data, 'base64').toString('utf8');
+  return secret?.stringData?.[key];
 }

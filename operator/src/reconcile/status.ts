@@ -139,15 +139,24 @@ export function computeStatus(input: {
   return { ...status, conditions };
 }
 
-/** Status for a spec the operator cannot act on (what the schema could not reject). */
-export function invalidSpecStatus(generation: number, previous: Condition[] | undefined, message: string, now = new Date()): ReconcilerStatus {
+/**
+ * Status for a spec the operator will not act on: what the schema could not reject (InvalidSpec),
+ * or what the administrator's allowlist refuses (NotAllowed).
+ */
+export function invalidSpecStatus(
+  generation: number,
+  previous: Condition[] | undefined,
+  message: string,
+  now = new Date(),
+  reason: 'InvalidSpec' | 'NotAllowed' = 'InvalidSpec',
+): ReconcilerStatus {
   let conditions = previous ?? [];
-  conditions = setCondition(conditions, { type: 'Ready', status: 'False', reason: 'InvalidSpec', message, observedGeneration: generation }, now);
+  conditions = setCondition(conditions, { type: 'Ready', status: 'False', reason, message, observedGeneration: generation }, now);
   conditions = setCondition(
     conditions,
-    { type: 'Progressing', status: 'False', reason: 'InvalidSpec', message: 'fix the spec to continue', observedGeneration: generation },
+    { type: 'Progressing', status: 'False', reason, message: 'fix the spec to continue', observedGeneration: generation },
     now,
   );
-  conditions = setCondition(conditions, { type: 'Degraded', status: 'True', reason: 'InvalidSpec', message, observedGeneration: generation }, now);
+  conditions = setCondition(conditions, { type: 'Degraded', status: 'True', reason, message, observedGeneration: generation }, now);
   return { observedGeneration: generation, conditions };
 }

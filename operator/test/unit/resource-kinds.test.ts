@@ -18,6 +18,7 @@ test('every kind of the table has its REST path: core and group APIs, namespaced
     Job: '/apis/batch/v1/namespaces/ns/jobs/x',
     Pod: '/api/v1/namespaces/ns/pods/x',
     Ingress: '/apis/networking.k8s.io/v1/namespaces/ns/ingresses/x',
+    NetworkPolicy: '/apis/networking.k8s.io/v1/namespaces/ns/networkpolicies/x',
     Event: '/api/v1/namespaces/ns/events/x',
     Lease: '/apis/coordination.k8s.io/v1/namespaces/ns/leases/x',
   };

@@ -15,11 +15,12 @@ import { consumerName, settingsBucket, streamName, subjects } from './names.js';
 
 const nanosPerMs = 1_000_000;
 
-/** How long and how much the stream keeps; see docs/architecture.md "Retention". */
+/**
+ * How much the stream holds; see docs/architecture.md "Retention". The stream never removes a
+ * message by itself: the message-service trims what MongoDB has (pipeline/stream-trimmer.ts).
+ */
 export const streamRetention = {
-  /** A message older than this leaves the stream (MongoDB has it by then, or the lag was reported). */
-  maxAgeMs: 24 * 3600 * 1000,
-  /** Bytes the stream may hold before the oldest messages leave it. */
+  /** Bytes the stream may hold; a full stream refuses publishes (discard new) rather than drop unwritten messages. */
   maxBytes: 1024 * 1024 * 1024,
   /**
    * Publishes with the same Nats-Msg-Id inside this window are answered as duplicates with the
@@ -32,7 +33,8 @@ export const streamRetention = {
 /**
  * The message stream: the durable log and the ordering authority. A room's order is the order of
  * its subject in the stream; positions are stream sequences. Limits retention (not a work queue):
- * messages stay after the writer stored them, so gateways replay resumes and gaps from it. Every
+ * messages stay after the writer stored them, so gateways replay resumes and gaps from it, until
+ * the message-service trims them. Every
  * stored message is republished on chorus.live.<room> for live delivery.
  */
 export function messageStreamConfig(options: StreamSetupOptions = {}): Partial<StreamConfig> & { name: string } {
@@ -40,9 +42,9 @@ export function messageStreamConfig(options: StreamSetupOptions = {}): Partial<S
     name: streamName,
     subjects: [subjects.inboundAll],
     retention: RetentionPolicy.Limits,
-    discard: DiscardPolicy.Old,
+    discard: DiscardPolicy.New,
     storage: StorageType.File,
-    max_age: (options.maxAgeMs ?? streamRetention.maxAgeMs) * nanosPerMs,
+    max_age: 0,
     max_bytes: options.maxBytes ?? streamRetention.maxBytes,
     duplicate_window: streamRetention.duplicateWindowMs * nanosPerMs,
     allow_direct: true,
@@ -69,8 +71,7 @@ export interface StreamSetupOptions {
   replicas?: number;
   /** How long the writer has to ack a pulled message before JetStream redelivers it (default 30 s). */
   ackWaitMs?: number;
-  /** Retention limits (defaults in streamRetention). */
-  maxAgeMs?: number;
+  /** The stream's size limit (default in streamRetention). */
   maxBytes?: number;
   /**
    * Also create the writer's durable consumer, or bring its ack_wait to this config (default

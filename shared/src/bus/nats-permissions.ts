@@ -90,6 +90,8 @@ export const natsPermissions: Record<NatsUser, NatsPermissions> = {
       ...readStream,
       `${api}.STREAM.CREATE.${streamName}`,
       `${api}.STREAM.UPDATE.${streamName}`,
+      // The trimmer: removes messages MongoDB has (pipeline/stream-trimmer.ts).
+      `${api}.STREAM.PURGE.${streamName}`,
       `${api}.CONSUMER.CREATE.${streamName}.${consumerName}`,
       `${api}.CONSUMER.CREATE.${streamName}.${consumerName}.>`,
       `${api}.CONSUMER.DURABLE.CREATE.${streamName}.${consumerName}`,

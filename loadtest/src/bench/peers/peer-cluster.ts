@@ -44,7 +44,7 @@ export async function startPeerCluster(options: { name: string; kind: string; no
     const nodes: { process: ManagedProcess; port: number }[] = [];
     for (let index = 1; index <= options.nodes; index++) {
       const port = await freePort();
-      const node = await options.node({ index, port, redisUrl: redis.url, secret, dataDir });
+      const node = await options.node({ index, port, redisUrl: redis.authUrl, secret, dataDir });
       stops.push(() => node.stop());
       nodes.push({ process: node, port });
     }
