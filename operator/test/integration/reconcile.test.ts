@@ -54,6 +54,7 @@ describe('operator reconciles a ChatCluster', { timeout: 180_000 }, () => {
       `${core}/configmaps/demo-config`,
       `${core}/configmaps/demo-nats-config`,
       `${core}/secrets/demo-token`,
+      `${core}/secrets/demo-nats-users`,
       '/apis/policy/v1/namespaces/default/poddisruptionbudgets/demo-gateway',
       '/apis/policy/v1/namespaces/default/poddisruptionbudgets/demo-message-service',
       '/apis/policy/v1/namespaces/default/poddisruptionbudgets/demo-nats',
@@ -119,7 +120,10 @@ describe('operator reconciles a ChatCluster', { timeout: 180_000 }, () => {
     assert.equal(nats.spec.volumeClaimTemplates[0].spec.resources.requests.storage, '2Gi');
     const natsConf = children.find((c) => c.metadata.name === 'demo-nats-config').data['nats.conf'];
     assert.match(natsConf, /jetstream \{/);
-    assert.match(natsConf, /nats:\/\/demo-nats-2\.demo-nats-headless\.default\.svc:6222/);
+    assert.match(natsConf, /authorization \{/);
+    // The route URLs hold the route password, so they are in the pod's env, not the ConfigMap.
+    const routes = nats.spec.template.spec.containers[0].env.find((e: any) => e.name === 'ROUTE_URLS').value;
+    assert.match(routes, /nats:\/\/route:\$\(ROUTE_PASSWORD\)@demo-nats-2\.demo-nats-headless\.default\.svc:6222/);
     const mongo = children.find((c) => c.metadata.name === 'demo-mongodb' && c.kind === 'StatefulSet');
     assert.deepEqual(mongo.spec.template.spec.containers[0].command.slice(0, 3), ['mongod', '--replSet', 'rs0']);
     // Server-side apply with our field manager.

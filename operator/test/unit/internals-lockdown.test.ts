@@ -89,9 +89,9 @@ test('MongoDB in-cluster: root user and key file from a create-once Secret; MONG
   assert.equal(find(desiredState(context({})), 'Secret', 'c1-mongodb-uri'), undefined);
   // External: the user's Secret, and no auth Secret of ours.
   const external = context({ mongodb: { external: { uriSecretRef: { name: 'db' } } } });
-  assert.deepEqual(createOnceSecrets.map((b) => b(external)?.metadata.name).filter(Boolean), ['c1-token', 'c1-admin', 'c1-redis']);
-  assert.deepEqual(createOnceSecrets.map((b) => b(context({}))?.metadata.name), ['c1-token', 'c1-admin', 'c1-redis', 'c1-mongodb-auth']);
-  assert.deepEqual(createOnceSecretNames('c1'), ['c1-token', 'c1-admin', 'c1-redis', 'c1-mongodb-auth']);
+  assert.deepEqual(createOnceSecrets.map((b) => b(external)?.metadata.name).filter(Boolean), ['c1-token', 'c1-admin', 'c1-redis', 'c1-nats-users']);
+  assert.deepEqual(createOnceSecrets.map((b) => b(context({}))?.metadata.name), ['c1-token', 'c1-admin', 'c1-redis', 'c1-nats-users', 'c1-mongodb-auth']);
+  assert.deepEqual(createOnceSecretNames('c1'), ['c1-token', 'c1-admin', 'c1-redis', 'c1-nats-users', 'c1-mongodb-auth']);
 });
 
 const policiesOf = (spec: unknown, extra: Parameters<typeof buildContext>[2] = {}) =>
