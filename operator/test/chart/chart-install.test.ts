@@ -60,7 +60,7 @@ describe('helm chart against a real API server', { timeout: 240_000 }, () => {
     if (!process.env.KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true });
   });
 
-  test('helm install creates the CRD, then the operator objects, the ChatCluster, Jaeger, Ingress and NetworkPolicies', async () => {
+  test('helm install creates the CRD, then the operator objects, the ChatCluster, Jaeger, Ingress and the operator NetworkPolicy', async () => {
     // The namespace enforces the "restricted" Pod Security Standard, as docs/kubernetes.md suggests.
     await kc(['apply', '-f', '-'], JSON.stringify(restrictedNamespace(ns)));
     const out = await helm.ok(['install', 'chorus', chartDir, '-n', ns, '-f', full, '--timeout', '60s']);
@@ -88,8 +88,7 @@ describe('helm chart against a real API server', { timeout: 240_000 }, () => {
       `${apps}/deployments/chorus-jaeger`,
       `${core}/services/chorus-jaeger`,
       `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses/chat-gateway-ingress`,
-      `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies/chat-default-deny-ingress`,
-      `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies/chat-nats-ingress`,
+      `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies/chorus-operator`,
       chat,
     ]) {
       assert.ok(await get(path), `${path} exists`);
@@ -229,7 +228,7 @@ describe('helm chart against a real API server', { timeout: 240_000 }, () => {
     }, 10_000, 'watch error gauges on /metrics');
     assert.match(metrics, /^chorus_operator_is_leader 1$/m);
     const watchErrors = [...metrics.matchAll(/^chorus_operator_watch_errors\{kind="(\w+)"\} (\d+)$/gm)];
-    assert.equal(watchErrors.length, 9, 'ChatCluster and the 8 child kinds');
+    assert.equal(watchErrors.length, 10, 'ChatCluster and the 9 child kinds');
     for (const [, kind, count] of watchErrors) assert.equal(count, '0', `${kind} list/watch errors`);
     assert.doesNotMatch(readFileSync(join(dir, 'operator.log'), 'utf8'), /forbidden/i);
     assert.match(await kc(['get', 'chatclusters', '-n', ns]), /chat\s+False\s+\S+\s+RollingOut\s+0\/3/);
@@ -264,7 +263,7 @@ describe('helm chart against a real API server', { timeout: 240_000 }, () => {
     assert.equal(cr.spec.gateway.replicas, 4);
     assert.equal(cr.spec.tracing?.otlpEndpoint, undefined, 'tracing endpoint removed with Jaeger');
     assert.equal(await get(`${apps}/deployments/chorus-jaeger`), undefined);
-    assert.equal((await get(`/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`)).items.length, 0);
+    assert.equal(await get(`/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies/chorus-operator`), undefined);
     const ingress = await get(`/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses/chat-gateway-ingress`);
     assert.equal(ingress.metadata.annotations['nginx.ingress.kubernetes.io/proxy-read-timeout'], '7200');
     // The running operator follows the new spec.

@@ -55,6 +55,11 @@ describe('operator reconciles a ChatCluster', { timeout: 180_000 }, () => {
       `${core}/configmaps/demo-nats-config`,
       `${core}/secrets/demo-token`,
       `${core}/secrets/demo-nats-users`,
+      `${core}/secrets/demo-redis`,
+      `${core}/secrets/demo-mongodb-auth`,
+      `${core}/secrets/demo-mongodb-uri`,
+      '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies/demo-netpol-default-deny',
+      '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies/demo-netpol-redis',
       '/apis/policy/v1/namespaces/default/poddisruptionbudgets/demo-gateway',
       '/apis/policy/v1/namespaces/default/poddisruptionbudgets/demo-message-service',
       '/apis/policy/v1/namespaces/default/poddisruptionbudgets/demo-nats',
@@ -114,7 +119,10 @@ describe('operator reconciles a ChatCluster', { timeout: 180_000 }, () => {
     }
     const config = children.find((c) => c.metadata.name === 'demo-config');
     assert.equal(config.data.NATS_URL, 'nats://demo-nats.default.svc:4222');
-    assert.match(config.data.MONGODB_URI, /^mongodb:\/\/demo-mongodb-0\.demo-mongodb-headless\.default\.svc:27017,.*replicaSet=rs0$/);
+    assert.equal(config.data.MONGODB_URI, undefined, 'the URI holds credentials: never in the ConfigMap');
+    const uriSecret = children.find((c) => c.kind === 'Secret' && c.metadata.name === 'demo-mongodb-uri');
+    const uri = Buffer.from(uriSecret.data.uri, 'base64').toString('utf8');
+    assert.match(uri, /^mongodb:\/\/root:[\w-]{43}@demo-mongodb-0\.demo-mongodb-headless\.default\.svc:27017,.*replicaSet=rs0/);
     const nats = children.find((c) => c.kind === 'StatefulSet' && c.metadata.name === 'demo-nats');
     assert.equal(nats.spec.replicas, 3);
     assert.equal(nats.spec.volumeClaimTemplates[0].spec.resources.requests.storage, '2Gi');
@@ -125,7 +133,9 @@ describe('operator reconciles a ChatCluster', { timeout: 180_000 }, () => {
     const routes = nats.spec.template.spec.containers[0].env.find((e: any) => e.name === 'ROUTE_URLS').value;
     assert.match(routes, /nats:\/\/route:\$\(ROUTE_PASSWORD\)@demo-nats-2\.demo-nats-headless\.default\.svc:6222/);
     const mongo = children.find((c) => c.metadata.name === 'demo-mongodb' && c.kind === 'StatefulSet');
-    assert.deepEqual(mongo.spec.template.spec.containers[0].command.slice(0, 3), ['mongod', '--replSet', 'rs0']);
+    const mongod = mongo.spec.template.spec.containers[0].command;
+    assert.deepEqual(mongod.slice(0, 2), ['sh', '-c']);
+    assert.match(mongod[2], /\nexec mongod --replSet rs0 .*--keyFile \S+$/, 'a replica set with internal authentication');
     // Server-side apply with our field manager.
     assert.ok(gateway.metadata.managedFields.some((f: any) => f.manager === 'chorus-operator' && f.operation === 'Apply'));
   });
@@ -337,8 +347,10 @@ describe('operator reconciles a ChatCluster', { timeout: 180_000 }, () => {
     const gateway = await eventually(async () => cluster.get(`${ns}/deployments/sized-gateway`), 10_000, 'sized gateway Deployment');
     assert.equal(gateway.spec.replicas, 3);
     assert.deepEqual(gateway.spec.template.spec.containers[0].resources, { requests: { cpu: '1', memory: '256Mi' }, limits: { memory: '512Mi' } });
-    assert.equal((await cluster.get(`${ns}/statefulsets/sized-nats`)).spec.replicas, 3);
-    assert.equal((await cluster.get(`${ns}/deployments/sized-message-service`)).spec.replicas, 2, 'the preset minReplicas');
+    // Children are applied one by one: wait for each rather than assume the gateway came last.
+    assert.equal((await eventually(async () => cluster.get(`${ns}/statefulsets/sized-nats`), 10_000, 'sized NATS')).spec.replicas, 3);
+    const worker = await eventually(async () => cluster.get(`${ns}/deployments/sized-message-service`), 10_000, 'sized message-service');
+    assert.equal(worker.spec.replicas, 2, 'the preset minReplicas');
     await eventually(async () => /sized\s+False\s+10k\s+0\.1\.0\s+RollingOut/.test(await cluster.kc(['get', 'chat', 'sized'])), 10_000, 'SIZE column');
     await cluster.kc(['delete', 'chat', 'sized']);
   });
