@@ -79,7 +79,11 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     assert.equal((await get('deployment', `${name}-gateway`)).status.readyReplicas, 2, 'gateways ready');
     assert.ok((await get('deployment', `${name}-message-service`)).status.readyReplicas >= 1, 'a message-service ready');
     const claims = JSON.parse(await cluster.kc(['-n', ns, 'get', 'pvc', '-o', 'json'])).items;
-    assert.deepEqual(claims.map((c: any) => c.status.phase), ['Bound', 'Bound', 'Bound'], 'JetStream on local PersistentVolumes');
+    // One claim per NATS member (JetStream) and one for Redis (its AOF: revocations survive a restart).
+    const phases = Object.fromEntries(claims.map((c: any) => [c.metadata.name, c.status.phase]));
+    assert.deepEqual(phases, {
+      [`data-${name}-nats-0`]: 'Bound', [`data-${name}-nats-1`]: 'Bound', [`data-${name}-nats-2`]: 'Bound', [`data-${name}-redis-0`]: 'Bound',
+    }, 'JetStream and Redis on local PersistentVolumes');
 
     // The stream is replicated like the NATS cluster (R3), as NATS itself reports it.
     await waitUntil(async () => {
