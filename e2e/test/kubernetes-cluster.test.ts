@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { repoRoot } from '@chorus/local/servers/binaries';
 import { runCommand } from '@chorus/local/servers/run-command';
 import { clusterUnavailable, startKubeCluster, type KubeCluster } from './cluster/kube-cluster.js';
@@ -24,10 +25,12 @@ import { MongoClient } from 'mongodb';
 import { evictEveryPodUnderLoad } from './cluster/eviction-under-load.js';
 import { clusterTracingUnavailable, traceOneMessage } from './cluster/cluster-tracing.js';
 import { assertMessageTrace, describeTrace } from './support/jaeger-trace.js';
-import { probeNatsWithoutCredentials } from './cluster/nats-lockdown.js';
+import { probeInternalsWithoutCredentials } from './cluster/internals-probe.js';
 
 const unavailable = await clusterUnavailable();
 const name = 'chat';
+// The test database's own password (FerretDB with authentication on); the platform reads it from a Secret.
+const mongodbPassword = randomBytes(18).toString('base64url');
 
 // Each test carries the reason, so the summary counts them as skipped (not a silently empty suite).
 const skip = unavailable ?? false;
@@ -51,7 +54,7 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     await cluster?.stop();
   });
 
-  test('helm install: the operator runs 2/2 Ready from the locally built image', { skip }, async () => {
+  test('helm install with the default values: the operator runs 2/2 Ready from the locally built image, its RBAC a Role in the release namespace', { skip }, async () => {
     const [repository, tag] = cluster.images.chorus.split(/:(?=[^:]+$)/);
     await cluster.helm([
       'install', 'chorus', join(repoRoot, 'charts', 'chorus'), '-n', ns,
@@ -60,10 +63,15 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     ]);
     const operator = await get('deployment', 'chorus-operator');
     assert.equal(operator.status.readyReplicas, 2);
+    // Least privilege by default: every later test runs this operator on namespaced rights only.
+    const env = operator.spec.template.spec.containers[0].env as { name: string; value?: string }[];
+    assert.equal(env.find((e) => e.name === 'CHORUS_OPERATOR_NAMESPACE')?.value, ns);
+    assert.equal((await get('role', 'chorus-operator')).metadata.namespace, ns);
+    assert.equal((await cluster.kubectl(['get', 'clusterrole', 'chorus-operator'])).code, 1, 'no ClusterRole');
   });
 
   test('kubectl apply a ChatCluster (external MongoDB = FerretDB): every child becomes Ready', { skip }, async () => {
-    await cluster.kc(['-n', ns, 'apply', '-f', '-'], manifest(ferretdb(cluster.images, `${name}-mongodb`)));
+    await cluster.kc(['-n', ns, 'apply', '-f', '-'], manifest(ferretdb(cluster.images, `${name}-mongodb`, mongodbPassword)));
     const spec = chatCluster({ name, images: cluster.images, natsReplicas: 3, gatewayReplicas: 2, loadtestArgs: ['--users', '10', '--duration', '5s'] });
     await cluster.kc(['-n', ns, 'apply', '-f', '-'], manifest([spec]));
     // kubectl wait is bounded by its own timeout; the first start pulls nothing but starts ~12 pods.
@@ -153,19 +161,26 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     await alice.waitFor((f) => f.type === 'message' && f.sender === 'bob' && f.text === 'hi alice');
   });
 
-  test('NATS is locked down: a pod of the Chorus image without credentials is refused (anonymous, guessed users, as a route); the users Secret exists; the chat above ran through it', { skip }, async (t) => {
+  test('internals are locked down: a pod of the Chorus image without credentials is refused by NATS (anonymous, guessed users, as a route), Redis and MongoDB; the Secrets exist; the chat above ran through them', { skip }, async (t) => {
     const secret = await get('secret', `${name}-nats-users`);
     assert.deepEqual(Object.keys(secret.data).sort(), ['GATEWAY_PASSWORD', 'MESSAGE_SERVICE_PASSWORD', 'OPERATOR_PASSWORD', 'PREFLIGHT_PASSWORD', 'ROUTE_PASSWORD']);
     const conf: string = (await get('configmap', `${name}-nats-config`)).data['nats.conf'];
     assert.match(conf, /authorization \{/);
     const gatewayPassword = Buffer.from(secret.data.GATEWAY_PASSWORD, 'base64').toString();
     assert.ok(!conf.includes(gatewayPassword), 'no password in the ConfigMap');
-    const attempts = await probeNatsWithoutCredentials(cluster, ns, name);
-    t.diagnostic(attempts.map((a) => `${a.label}: ${a.connected ? 'CONNECTED' : a.error}`).join('\n'));
-    assert.deepEqual(attempts.map((a) => a.label), ['anonymous', 'guessed user admin', 'gateway with a guessed password', 'route with a guessed password']);
+    assert.deepEqual(Object.keys((await get('secret', `${name}-redis`)).data).sort(), ['REDIS_PASSWORD', 'redis.conf']);
+    const attempts = await probeInternalsWithoutCredentials(cluster, ns, name, 'ferretdb:27017');
+    t.diagnostic(attempts.map((a) => `${a.service}, ${a.label}: ${a.connected ? 'CONNECTED' : a.error}`).join('\n'));
+    assert.deepEqual(attempts.map((a) => `${a.service}: ${a.label}`), [
+      'nats: anonymous', 'nats: guessed user admin', 'nats: gateway with a guessed password', 'nats: route with a guessed password',
+      'redis: a command without a password', 'redis: AUTH with a guessed password',
+      'mongodb: a read without credentials', 'mongodb: a read with a guessed password',
+    ]);
+    // Each refusal is the server's own answer, not a network error (the probe carries labels the policies let through).
+    const refusal = { nats: /authorization violation/i, redis: /^(NOAUTH|WRONGPASS)/, mongodb: /requires authentication|Authentication failed/ };
     for (const attempt of attempts) {
-      assert.equal(attempt.connected, false, `${attempt.label} got in`);
-      assert.match(attempt.error ?? '', /authorization violation/i, `${attempt.label} was refused by NATS's authorization, not by the network`);
+      assert.equal(attempt.connected, false, `${attempt.service}, ${attempt.label}: got in`);
+      assert.match(attempt.error ?? '', refusal[attempt.service], `${attempt.service}, ${attempt.label}: refused by its authentication`);
     }
   });
 
@@ -384,7 +399,7 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     // A real incompatibility in the live data: the unique (room, pos) index replaced by a plain one of
     // the same name, so createIndex of any message-service would fail. FerretDB's pod, on the bridge.
     const ferret = JSON.parse(await cluster.kc(['-n', ns, 'get', 'pods', '-l', 'app=ferretdb', '-o', 'json'])).items[0];
-    const mongo = await new MongoClient(`mongodb://${ferret.status.podIP}:27017/`, { directConnection: true, serverSelectionTimeoutMS: 10_000 }).connect();
+    const mongo = await new MongoClient(`mongodb://chorus:${mongodbPassword}@${ferret.status.podIP}:27017/chorus`, { directConnection: true, serverSelectionTimeoutMS: 10_000 }).connect();
     const messages = mongo.db('chorus').collection('messages');
     await messages.dropIndex('room_pos');
     await messages.createIndex({ room: 1, pos: 1 }, { name: 'room_pos' });
@@ -482,7 +497,7 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     const manifest = await release.manifest();
     const created = await release.objectsOf(manifest);
     const kinds = new Set(created.map((o) => o.kind));
-    for (const kind of ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Service', 'Deployment', 'PodDisruptionBudget']) {
+    for (const kind of ['ServiceAccount', 'Role', 'RoleBinding', 'Service', 'Deployment', 'PodDisruptionBudget']) {
       assert.ok(kinds.has(kind), `the release created a ${kind}: ${created.map(describeObject).join(', ')}`);
     }
     const labelled = await release.labelled();
