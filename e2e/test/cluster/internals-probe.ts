@@ -21,7 +21,7 @@ const { connect } = require('@nats-io/transport-node');
 const { MongoClient } = require('mongodb');
 const net = require('node:net');
 const env = process.env;
-// One TCP exchange: write, then settle on the first reply line that the test predicate accepts.
+// One TCP exchange: onData is called once connected (text '') and with all text so far on each chunk; it settles with done().
 function exchange(service, label, port, host, onData) {
   return new Promise((resolve) => {
     const socket = net.connect(port, host);
