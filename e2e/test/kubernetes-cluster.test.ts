@@ -302,6 +302,9 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
         await thawContainer(frozen);
       }
       await cluster.kc(['-n', ns, 'wait', '--for=jsonpath={.status.readyReplicas}=3', `deployment/${deployment}`, '--timeout=120s']);
+      // The ledger covers the freeze and the three writers draining it: at least 1,000 messages,
+      // however fast the scale-up was (at 150/s a quick one is over in under 7 s).
+      await waitUntil(() => driver.snapshot().ledger.acked >= 1000, 30_000, '1,000 messages acked');
       const verdict = await assertExactLedger(driver);
       t.diagnostic(`load while one writer was frozen: ${verdict.summary}`);
       assert.ok(verdict.acked >= 1000, verdict.summary);
