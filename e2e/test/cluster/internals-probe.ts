@@ -36,19 +36,15 @@ function exchange(service, label, port, host, onData) {
 const routeLogin = () => exchange('nats', 'route with a guessed password', 6222, env.PROBE_ROUTE_HOST, (socket, text, done) => {
   if (text.startsWith('INFO') && !socket.sentConnect) {
     socket.sentConnect = true;
-    socket.write('CONNECT {"verbose":false,"pedantic":false,"user":"route","pass":"guess","tls_required":false,"name":"probe"}
-PING
-');
+    socket.write('CONNECT {"verbose":false,"pedantic":false,"user":"route","pass":"guess","tls_required":false,"name":"probe"}\r\nPING\r\n');
   }
   if (/-ERR/.test(text)) done({ connected: false, error: text.slice(text.indexOf('-ERR')).trim() });
   else if (/PONG/.test(text)) done({ connected: true });
 });
 const redisCommand = (label, command) => exchange('redis', label, 6379, env.PROBE_REDIS_HOST, (socket, text, done) => {
   if (text === '') return socket.write(command);
-  if (!text.includes('
-')) return;
-  const reply = text.split('
-')[0];
+  if (!text.includes('\r\n')) return;
+  const reply = text.split('\r\n')[0];
   if (reply.startsWith('-')) done({ connected: false, error: reply.slice(1) });
   else done({ connected: true });
 });
@@ -75,10 +71,8 @@ async function mongoRead(label, url) {
     }
   }
   results.push(await routeLogin());
-  results.push(await redisCommand('a command without a password', 'GET probe
-'));
-  results.push(await redisCommand('AUTH with a guessed password', 'AUTH guess
-'));
+  results.push(await redisCommand('a command without a password', 'GET probe\r\n'));
+  results.push(await redisCommand('AUTH with a guessed password', 'AUTH guess\r\n'));
   results.push(await mongoRead('a read without credentials', 'mongodb://' + env.PROBE_MONGODB_HOST + '/chorus'));
   results.push(await mongoRead('a read with a guessed password', 'mongodb://chorus:guess@' + env.PROBE_MONGODB_HOST + '/chorus'));
   console.log(JSON.stringify(results));
