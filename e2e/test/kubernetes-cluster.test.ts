@@ -21,11 +21,31 @@ import { assertExactLedger } from './cluster/exact-ledger.js';
 import { describeObject, HelmRelease } from './cluster/helm-release.js';
 import { containerId, freezeContainer, tagImage, thawContainer } from './cluster/node-containerd.js';
 import { workerSettings } from './cluster/worker-settings.js';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type Collection } from 'mongodb';
 import { evictEveryPodUnderLoad } from './cluster/eviction-under-load.js';
 import { clusterTracingUnavailable, traceOneMessage } from './cluster/cluster-tracing.js';
 import { assertMessageTrace, describeTrace } from './support/jaeger-trace.js';
 import { probeInternalsWithoutCredentials } from './cluster/internals-probe.js';
+
+/**
+ * Replaces the messages.room_pos index with a unique or a plain one, checked by listing it. Tried
+ * again when it does not take: a message-service starting at that moment creates its own, and
+ * FerretDB then answers the second create with an SQL "index already exists".
+ */
+async function setRoomPosIndex(messages: Collection, unique: boolean): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await messages.dropIndex('room_pos').catch((error: { code?: number }) => {
+      if (error.code !== 27) throw error; // IndexNotFound: nothing to drop
+    });
+    const created = await messages.createIndex({ room: 1, pos: 1 }, { name: 'room_pos', ...(unique && { unique: true }) }).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    const index = (await messages.indexes()).find((i) => i.name === 'room_pos');
+    if (!created && index && (index.unique === true) === unique) return;
+    if (attempt >= 5) throw created ?? new Error(`room_pos is ${JSON.stringify(index)} after ${attempt} attempts`);
+  }
+}
 
 const unavailable = await clusterUnavailable();
 const name = 'chat';
@@ -404,8 +424,7 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     const ferret = JSON.parse(await cluster.kc(['-n', ns, 'get', 'pods', '-l', 'app=ferretdb', '-o', 'json'])).items[0];
     const mongo = await new MongoClient(`mongodb://chorus:${mongodbPassword}@${ferret.status.podIP}:27017/chorus`, { directConnection: true, serverSelectionTimeoutMS: 10_000 }).connect();
     const messages = mongo.db('chorus').collection('messages');
-    await messages.dropIndex('room_pos');
-    await messages.createIndex({ room: 1, pos: 1 }, { name: 'room_pos' });
+    await setRoomPosIndex(messages, false);
     try {
       await cluster.kc(['-n', ns, 'patch', 'chatcluster', name, '--type', 'merge', '-p', JSON.stringify({ spec: { version: bad } })]);
       await cluster.kc(['-n', ns, 'wait', '--for=jsonpath={.status.upgrade.phase}=PreflightFailed', `chatcluster/${name}`, '--timeout=120s']);
@@ -438,8 +457,7 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
       assert.equal((await carol.request({ type: 'send', room: 'after-failed-preflight', clientMsgId: 'c0', text: 'still here' })).type, 'ack');
       await dave.waitFor((f) => f.type === 'message' && f.text === 'still here');
     } finally {
-      await messages.dropIndex('room_pos');
-      await messages.createIndex({ room: 1, pos: 1 }, { name: 'room_pos', unique: true });
+      await setRoomPosIndex(messages, true);
       await mongo.close();
       // Back to the running version: nothing to check, not Degraded.
       await cluster.kc(['-n', ns, 'patch', 'chatcluster', name, '--type', 'merge', '-p', JSON.stringify({ spec: { version: running } })]);
