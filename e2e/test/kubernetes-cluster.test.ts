@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { repoRoot } from '@chorus/local/servers/binaries';
 import { runCommand } from '@chorus/local/servers/run-command';
 import { clusterUnavailable, startKubeCluster, type KubeCluster } from './cluster/kube-cluster.js';
@@ -20,14 +21,36 @@ import { assertExactLedger } from './cluster/exact-ledger.js';
 import { describeObject, HelmRelease } from './cluster/helm-release.js';
 import { containerId, freezeContainer, tagImage, thawContainer } from './cluster/node-containerd.js';
 import { workerSettings } from './cluster/worker-settings.js';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type Collection } from 'mongodb';
 import { evictEveryPodUnderLoad } from './cluster/eviction-under-load.js';
 import { clusterTracingUnavailable, traceOneMessage } from './cluster/cluster-tracing.js';
 import { assertMessageTrace, describeTrace } from './support/jaeger-trace.js';
-import { probeNatsWithoutCredentials } from './cluster/nats-lockdown.js';
+import { probeInternalsWithoutCredentials } from './cluster/internals-probe.js';
+
+/**
+ * Replaces the messages.room_pos index with a unique or a plain one, checked by listing it. Tried
+ * again when it does not take: a message-service starting at that moment creates its own, and
+ * FerretDB then answers the second create with an SQL "index already exists".
+ */
+async function setRoomPosIndex(messages: Collection, unique: boolean): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await messages.dropIndex('room_pos').catch((error: { code?: number }) => {
+      if (error.code !== 27) throw error; // IndexNotFound: nothing to drop
+    });
+    const created = await messages.createIndex({ room: 1, pos: 1 }, { name: 'room_pos', ...(unique && { unique: true }) }).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    const index = (await messages.indexes()).find((i) => i.name === 'room_pos');
+    if (!created && index && (index.unique === true) === unique) return;
+    if (attempt >= 5) throw created ?? new Error(`room_pos is ${JSON.stringify(index)} after ${attempt} attempts`);
+  }
+}
 
 const unavailable = await clusterUnavailable();
 const name = 'chat';
+// The test database's own password (FerretDB with authentication on); the platform reads it from a Secret.
+const mongodbPassword = randomBytes(18).toString('base64url');
 
 // Each test carries the reason, so the summary counts them as skipped (not a silently empty suite).
 const skip = unavailable ?? false;
@@ -51,7 +74,7 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     await cluster?.stop();
   });
 
-  test('helm install: the operator runs 2/2 Ready from the locally built image', { skip }, async () => {
+  test('helm install with the default values: the operator runs 2/2 Ready from the locally built image, its RBAC a Role in the release namespace', { skip }, async () => {
     const [repository, tag] = cluster.images.chorus.split(/:(?=[^:]+$)/);
     await cluster.helm([
       'install', 'chorus', join(repoRoot, 'charts', 'chorus'), '-n', ns,
@@ -60,10 +83,15 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     ]);
     const operator = await get('deployment', 'chorus-operator');
     assert.equal(operator.status.readyReplicas, 2);
+    // Least privilege by default: every later test runs this operator on namespaced rights only.
+    const env = operator.spec.template.spec.containers[0].env as { name: string; value?: string }[];
+    assert.equal(env.find((e) => e.name === 'CHORUS_OPERATOR_NAMESPACE')?.value, ns);
+    assert.equal((await get('role', 'chorus-operator')).metadata.namespace, ns);
+    assert.equal((await cluster.kubectl(['get', 'clusterrole', 'chorus-operator'])).code, 1, 'no ClusterRole');
   });
 
   test('kubectl apply a ChatCluster (external MongoDB = FerretDB): every child becomes Ready', { skip }, async () => {
-    await cluster.kc(['-n', ns, 'apply', '-f', '-'], manifest(ferretdb(cluster.images, `${name}-mongodb`)));
+    await cluster.kc(['-n', ns, 'apply', '-f', '-'], manifest(ferretdb(cluster.images, `${name}-mongodb`, mongodbPassword)));
     const spec = chatCluster({ name, images: cluster.images, natsReplicas: 3, gatewayReplicas: 2, loadtestArgs: ['--users', '10', '--duration', '5s'] });
     await cluster.kc(['-n', ns, 'apply', '-f', '-'], manifest([spec]));
     // kubectl wait is bounded by its own timeout; the first start pulls nothing but starts ~12 pods.
@@ -153,19 +181,26 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     await alice.waitFor((f) => f.type === 'message' && f.sender === 'bob' && f.text === 'hi alice');
   });
 
-  test('NATS is locked down: a pod of the Chorus image without credentials is refused (anonymous, guessed users, as a route); the users Secret exists; the chat above ran through it', { skip }, async (t) => {
+  test('internals are locked down: a pod of the Chorus image without credentials is refused by NATS (anonymous, guessed users, as a route), Redis and MongoDB; the Secrets exist; the chat above ran through them', { skip }, async (t) => {
     const secret = await get('secret', `${name}-nats-users`);
     assert.deepEqual(Object.keys(secret.data).sort(), ['GATEWAY_PASSWORD', 'MESSAGE_SERVICE_PASSWORD', 'OPERATOR_PASSWORD', 'PREFLIGHT_PASSWORD', 'ROUTE_PASSWORD']);
     const conf: string = (await get('configmap', `${name}-nats-config`)).data['nats.conf'];
     assert.match(conf, /authorization \{/);
     const gatewayPassword = Buffer.from(secret.data.GATEWAY_PASSWORD, 'base64').toString();
     assert.ok(!conf.includes(gatewayPassword), 'no password in the ConfigMap');
-    const attempts = await probeNatsWithoutCredentials(cluster, ns, name);
-    t.diagnostic(attempts.map((a) => `${a.label}: ${a.connected ? 'CONNECTED' : a.error}`).join('\n'));
-    assert.deepEqual(attempts.map((a) => a.label), ['anonymous', 'guessed user admin', 'gateway with a guessed password', 'route with a guessed password']);
+    assert.deepEqual(Object.keys((await get('secret', `${name}-redis`)).data).sort(), ['REDIS_PASSWORD', 'redis.conf']);
+    const attempts = await probeInternalsWithoutCredentials(cluster, ns, name, 'ferretdb:27017');
+    t.diagnostic(attempts.map((a) => `${a.service}, ${a.label}: ${a.connected ? 'CONNECTED' : a.error}`).join('\n'));
+    assert.deepEqual(attempts.map((a) => `${a.service}: ${a.label}`), [
+      'nats: anonymous', 'nats: guessed user admin', 'nats: gateway with a guessed password', 'nats: route with a guessed password',
+      'redis: a command without a password', 'redis: AUTH with a guessed password',
+      'mongodb: a read without credentials', 'mongodb: a read with a guessed password',
+    ]);
+    // Each refusal is the server's own answer, not a network error (the probe carries labels the policies let through).
+    const refusal = { nats: /authorization violation/i, redis: /^(NOAUTH|WRONGPASS)/, mongodb: /requires authentication|Authentication failed/ };
     for (const attempt of attempts) {
-      assert.equal(attempt.connected, false, `${attempt.label} got in`);
-      assert.match(attempt.error ?? '', /authorization violation/i, `${attempt.label} was refused by NATS's authorization, not by the network`);
+      assert.equal(attempt.connected, false, `${attempt.service}, ${attempt.label}: got in`);
+      assert.match(attempt.error ?? '', refusal[attempt.service], `${attempt.service}, ${attempt.label}: refused by its authentication`);
     }
   });
 
@@ -287,6 +322,9 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
         await thawContainer(frozen);
       }
       await cluster.kc(['-n', ns, 'wait', '--for=jsonpath={.status.readyReplicas}=3', `deployment/${deployment}`, '--timeout=120s']);
+      // The ledger covers the freeze and the three writers draining it: at least 1,000 messages,
+      // however fast the scale-up was (at 150/s a quick one is over in under 7 s).
+      await waitUntil(() => driver.snapshot().ledger.acked >= 1000, 30_000, '1,000 messages acked');
       const verdict = await assertExactLedger(driver);
       t.diagnostic(`load while one writer was frozen: ${verdict.summary}`);
       assert.ok(verdict.acked >= 1000, verdict.summary);
@@ -384,10 +422,9 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     // A real incompatibility in the live data: the unique (room, pos) index replaced by a plain one of
     // the same name, so createIndex of any message-service would fail. FerretDB's pod, on the bridge.
     const ferret = JSON.parse(await cluster.kc(['-n', ns, 'get', 'pods', '-l', 'app=ferretdb', '-o', 'json'])).items[0];
-    const mongo = await new MongoClient(`mongodb://${ferret.status.podIP}:27017/`, { directConnection: true, serverSelectionTimeoutMS: 10_000 }).connect();
+    const mongo = await new MongoClient(`mongodb://chorus:${mongodbPassword}@${ferret.status.podIP}:27017/chorus`, { directConnection: true, serverSelectionTimeoutMS: 10_000 }).connect();
     const messages = mongo.db('chorus').collection('messages');
-    await messages.dropIndex('room_pos');
-    await messages.createIndex({ room: 1, pos: 1 }, { name: 'room_pos' });
+    await setRoomPosIndex(messages, false);
     try {
       await cluster.kc(['-n', ns, 'patch', 'chatcluster', name, '--type', 'merge', '-p', JSON.stringify({ spec: { version: bad } })]);
       await cluster.kc(['-n', ns, 'wait', '--for=jsonpath={.status.upgrade.phase}=PreflightFailed', `chatcluster/${name}`, '--timeout=120s']);
@@ -420,8 +457,7 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
       assert.equal((await carol.request({ type: 'send', room: 'after-failed-preflight', clientMsgId: 'c0', text: 'still here' })).type, 'ack');
       await dave.waitFor((f) => f.type === 'message' && f.text === 'still here');
     } finally {
-      await messages.dropIndex('room_pos');
-      await messages.createIndex({ room: 1, pos: 1 }, { name: 'room_pos', unique: true });
+      await setRoomPosIndex(messages, true);
       await mongo.close();
       // Back to the running version: nothing to check, not Degraded.
       await cluster.kc(['-n', ns, 'patch', 'chatcluster', name, '--type', 'merge', '-p', JSON.stringify({ spec: { version: running } })]);
@@ -482,7 +518,7 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     const manifest = await release.manifest();
     const created = await release.objectsOf(manifest);
     const kinds = new Set(created.map((o) => o.kind));
-    for (const kind of ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Service', 'Deployment', 'PodDisruptionBudget']) {
+    for (const kind of ['ServiceAccount', 'Role', 'RoleBinding', 'Service', 'Deployment', 'PodDisruptionBudget']) {
       assert.ok(kinds.has(kind), `the release created a ${kind}: ${created.map(describeObject).join(', ')}`);
     }
     const labelled = await release.labelled();

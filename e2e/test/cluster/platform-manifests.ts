@@ -21,8 +21,15 @@ const restricted = {
   seccompProfile: { type: 'RuntimeDefault' },
 };
 
-/** FerretDB on SQLite in an emptyDir, behind Service `ferretdb`, and Secret `<name>-mongodb`. */
-export function ferretdb(images: ClusterImages, secretName: string): Record<string, unknown>[] {
+/** The database and user FerretDB creates at its first start; the platform authenticates as this user. */
+const ferretdbUser = 'chorus';
+
+/**
+ * FerretDB on SQLite in an emptyDir, behind Service `ferretdb`, with authentication on (its
+ * experimental SCRAM mode: without it any pod could read every room), and Secret `<name>-mongodb`
+ * holding the password and the URI the ChatCluster reads.
+ */
+export function ferretdb(images: ClusterImages, secretName: string, password: string): Record<string, unknown>[] {
   const labels = { app: 'ferretdb' };
   return [
     {
@@ -47,7 +54,9 @@ export function ferretdb(images: ClusterImages, secretName: string): Record<stri
                   '--listen-addr=:27017', '--debug-addr=:8088',
                   // Mandatory here: otherwise FerretDB reports to an outside host.
                   '--telemetry=disable', '--log-level=warn',
+                  '--test-enable-new-auth', `--setup-database=${ferretdbUser}`, `--setup-username=${ferretdbUser}`,
                 ],
+                env: [{ name: 'FERRETDB_SETUP_PASSWORD', valueFrom: { secretKeyRef: { name: secretName, key: 'password' } } }],
                 ports: [{ name: 'mongodb', containerPort: 27017 }],
                 readinessProbe: { httpGet: { path: '/debug/readyz', port: 8088 }, periodSeconds: 2 },
                 securityContext: restricted,
@@ -65,7 +74,12 @@ export function ferretdb(images: ClusterImages, secretName: string): Record<stri
       metadata: { name: 'ferretdb' },
       spec: { selector: labels, ports: [{ name: 'mongodb', port: 27017, targetPort: 'mongodb' }] },
     },
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: secretName }, stringData: { uri: 'mongodb://ferretdb:27017/' } },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: secretName },
+      stringData: { password, uri: `mongodb://${ferretdbUser}:${encodeURIComponent(password)}@ferretdb:27017/${ferretdbUser}` },
+    },
   ];
 }
 

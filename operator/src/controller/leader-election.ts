@@ -33,6 +33,8 @@ export class LeaderElector {
   private leading = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
+  /** The tick whose lease request is under way, if any: stop() waits for it before releasing. */
+  private inFlight: Promise<void> | undefined;
   private lastRenew = 0;
   private observed: { holder?: string; renewTime?: string; seenAt: number } = { seenAt: 0 };
   private readonly leaseDurationMs: number;
@@ -63,26 +65,44 @@ export class LeaderElector {
   }
 
   start(): void {
-    void this.tick();
+    this.runTick();
   }
 
   /** Stop campaigning; a leader releases the Lease (holderIdentity cleared) so another takes over now. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    // A renewal under way would otherwise land after the release's read and make its write a
+    // conflict: the Lease would stay held until it expired.
+    await this.inFlight;
     if (!this.leading) return;
     this.leading = false;
     try {
-      const lease = await this.client.get(kinds.Lease, this.options.namespace, this.options.name);
-      if (lease?.spec?.holderIdentity === this.options.identity) {
-        await this.client.replace<Lease>({
-          ...lease,
-          spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime() },
-        });
+      // A conflict means the record changed since it was read (the write carries resourceVersion): read again.
+      for (let attempt = 1; ; attempt++) {
+        const lease = await this.client.get(kinds.Lease, this.options.namespace, this.options.name);
+        if (lease?.spec?.holderIdentity !== this.options.identity) return;
+        try {
+          await this.client.replace<Lease>({
+            ...lease,
+            spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime() },
+          });
+          return;
+        } catch (error) {
+          if (!isStatus(error, 409) || attempt >= 3) throw error;
+        }
       }
     } catch (error) {
       this.options.logger?.warn({ err: String(error) }, 'could not release the lease');
     }
+  }
+
+  private runTick(): void {
+    const tick = this.tick();
+    this.inFlight = tick;
+    void tick.finally(() => {
+      if (this.inFlight === tick) this.inFlight = undefined;
+    });
   }
 
   private async tick(): Promise<void> {
@@ -101,8 +121,11 @@ export class LeaderElector {
       this.lastRenew = now;
       if (!this.leading) {
         this.leading = true;
-        this.options.logger?.info({ identity: this.options.identity, lease: this.options.name }, 'became leader');
-        for (const fn of this.started) fn();
+        // Acquired while stopping: stop() releases it; nothing starts.
+        if (!this.stopped) {
+          this.options.logger?.info({ identity: this.options.identity, lease: this.options.name }, 'became leader');
+          for (const fn of this.started) fn();
+        }
       }
     } else if (this.leading && now - this.lastRenew > this.renewDeadlineMs) {
       this.leading = false;
@@ -110,7 +133,7 @@ export class LeaderElector {
       for (const fn of this.stoppedLeading) fn();
     }
     if (!this.stopped) {
-      this.timer = setTimeout(() => void this.tick(), this.retryPeriodMs);
+      this.timer = setTimeout(() => this.runTick(), this.retryPeriodMs);
       this.timer.unref();
     }
   }

@@ -112,7 +112,7 @@ describe('helm chart renders', { timeout: 120_000 }, () => {
     assert.equal(env.CHORUS_OPERATOR_LEADER_ELECT, 'true');
     assert.equal(env.CHORUS_OPERATOR_LEASE_NAME, 'chorus-operator');
     assert.equal(env.POD_NAMESPACE, 'metadata.namespace', 'the Lease lives in the release namespace');
-    assert.equal(env.CHORUS_OPERATOR_NAMESPACE, undefined, 'cluster-wide by default');
+    assert.equal(env.CHORUS_OPERATOR_NAMESPACE, 'default', 'namespaced by default: it watches the release namespace');
     assert.equal(container.livenessProbe.httpGet.path, '/healthz');
     assert.equal(container.readinessProbe.httpGet.path, '/readyz');
     assert.equal(find(objects, 'PodDisruptionBudget', 'chorus-operator').spec.minAvailable, 1);
@@ -126,7 +126,7 @@ describe('helm chart renders', { timeout: 120_000 }, () => {
     assert.ok(!namespaced.some((o) => o.kind === 'PodDisruptionBudget'), 'no PDB for a single replica');
   });
 
-  test('RBAC: exactly the verbs the operator uses, ClusterRole by default, Role in namespaced mode', async () => {
+  test('RBAC: exactly the verbs the operator uses, a Role in the release namespace by default, a ClusterRole with rbac.namespaced=false', async () => {
     const expected = [
       { apiGroups: ['chorus.dev'], resources: ['chatclusters'], verbs: ['list', 'watch'] },
       { apiGroups: ['chorus.dev'], resources: ['chatclusters/status'], verbs: ['patch'] },
@@ -140,7 +140,11 @@ describe('helm chart renders', { timeout: 120_000 }, () => {
       { apiGroups: ['networking.k8s.io'], resources: ['ingresses', 'networkpolicies'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
       { apiGroups: [''], resources: ['events'], verbs: ['create'] },
     ];
-    const cluster = await helm.template();
+    const byDefault = await helm.template(['--namespace', 'ops']);
+    assert.ok(!byDefault.some((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding'), 'no cluster-wide RBAC by default');
+    assert.deepEqual(find(byDefault, 'Role', 'chorus-operator').rules, expected);
+    assert.equal(find(byDefault, 'Role', 'chorus-operator').metadata.namespace, 'ops');
+    const cluster = await helm.template(['--set', 'rbac.namespaced=false']);
     assert.deepEqual(find(cluster, 'ClusterRole', 'chorus-operator').rules, expected);
     assert.equal(find(cluster, 'ClusterRoleBinding', 'chorus-operator').subjects[0].name, 'chorus-operator');
     assert.deepEqual(find(cluster, 'Role', 'chorus-operator-leader-election').rules, [
@@ -155,7 +159,7 @@ describe('helm chart renders', { timeout: 120_000 }, () => {
       }
     }
 
-    const namespaced = await helm.template(['--set', 'rbac.namespaced=true', '--set', 'rbac.watchNamespace=team-b', '--namespace', 'ops']);
+    const namespaced = await helm.template(['--set', 'rbac.watchNamespace=team-b', '--namespace', 'ops']);
     assert.ok(!namespaced.some((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding'), 'no cluster-wide RBAC in namespaced mode');
     const role = find(namespaced, 'Role', 'chorus-operator');
     assert.equal(role.metadata.namespace, 'team-b');
