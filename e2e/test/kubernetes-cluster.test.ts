@@ -11,7 +11,7 @@ import { repoRoot } from '@chorus/local/servers/binaries';
 import { runCommand } from '@chorus/local/servers/run-command';
 import { clusterUnavailable, startKubeCluster, type KubeCluster } from './cluster/kube-cluster.js';
 import { connectUser } from './cluster/connect-user.js';
-import { chatCluster, ferretdb, manifest } from './cluster/platform-manifests.js';
+import { chatCluster, ferretdb, ferretdbUri, manifest } from './cluster/platform-manifests.js';
 import { LoadDriver } from '@chorus/chaos/load/load-driver';
 import { v2Protocol } from '@chorus/chaos/protocol/v2-protocol';
 import type { ChatClient } from './support/chat-client.js';
@@ -422,7 +422,7 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
     // A real incompatibility in the live data: the unique (room, pos) index replaced by a plain one of
     // the same name, so createIndex of any message-service would fail. FerretDB's pod, on the bridge.
     const ferret = JSON.parse(await cluster.kc(['-n', ns, 'get', 'pods', '-l', 'app=ferretdb', '-o', 'json'])).items[0];
-    const mongo = await new MongoClient(`mongodb://chorus:${mongodbPassword}@${ferret.status.podIP}:27017/chorus`, { directConnection: true, serverSelectionTimeoutMS: 10_000 }).connect();
+    const mongo = await new MongoClient(ferretdbUri(ferret.status.podIP, mongodbPassword), { directConnection: true, serverSelectionTimeoutMS: 10_000 }).connect();
     const messages = mongo.db('chorus').collection('messages');
     await setRoomPosIndex(messages, false);
     try {

@@ -24,6 +24,11 @@ const restricted = {
 /** The database and user FerretDB creates at its first start; the platform authenticates as this user. */
 const ferretdbUser = 'chorus';
 
+/** The URI of the test's FerretDB at `host` (the Service name, or a pod IP from the host), credentials included. */
+export function ferretdbUri(host: string, password: string): string {
+  return `mongodb://${ferretdbUser}:${encodeURIComponent(password)}@${host}:27017/${ferretdbUser}`;
+}
+
 /**
  * FerretDB on SQLite in an emptyDir, behind Service `ferretdb`, with authentication on (its
  * experimental SCRAM mode: without it any pod could read every room), and Secret `<name>-mongodb`
@@ -78,7 +83,7 @@ export function ferretdb(images: ClusterImages, secretName: string, password: st
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: { name: secretName },
-      stringData: { password, uri: `mongodb://${ferretdbUser}:${encodeURIComponent(password)}@ferretdb:27017/${ferretdbUser}` },
+      stringData: { password, uri: ferretdbUri('ferretdb', password) },
     },
   ];
 }
