@@ -4,12 +4,14 @@ import { storedMessage, type StoredMessage } from '@chorus/shared/bus/payloads';
 import { RoomStream, type StreamRun } from '@chorus/shared/bus/room-stream';
 import type { Logger } from '@chorus/shared/logging/logger';
 import type { LiveMessage, Published, RoomBroker } from './room-broker.js';
+import { StalledLinkWatch } from './stalled-link-watch.js';
 import { StreamPublisher } from './stream-publisher.js';
 
 /**
  * The room log on NATS JetStream: publishes with Nats-Msg-Id = message id (JetStream answers a
  * duplicate inside its window with the original's sequence), takes live copies from the stream's
- * RePublish subject, and reads with direct gets.
+ * RePublish subject, and reads with direct gets. A link that stops answering is replaced
+ * (StalledLinkWatch) rather than waited out.
  */
 export class NatsRoomBroker implements RoomBroker {
   private readonly publisher: StreamPublisher;
@@ -22,12 +24,13 @@ export class NatsRoomBroker implements RoomBroker {
     timeoutMs = 5_000,
   ) {
     this.publisher = new StreamPublisher(nc, timeoutMs);
+    new StalledLinkWatch(nc, this.publisher, log).start();
     this.stream = new RoomStream(nc, 1_000, timeoutMs);
     void this.watchStatus();
   }
 
-  publish(message: StoredMessage, traceparent?: string): Promise<Published> {
-    return this.publisher.publish(subjects.inbound(message.room), JSON.stringify(message), message.id, traceparent);
+  publish(message: StoredMessage, traceparent?: string, timeoutMs?: number): Promise<Published> {
+    return this.publisher.publish(subjects.inbound(message.room), JSON.stringify(message), message.id, traceparent, timeoutMs);
   }
 
   async subscribeLive(room: string, onLive: (live: LiveMessage) => void): Promise<() => void> {

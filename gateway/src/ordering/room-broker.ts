@@ -24,7 +24,8 @@ export interface Published {
  * (NatsRoomBroker); an in-memory engine for fast unit tests (MemoryRoomBroker).
  */
 export interface RoomBroker {
-  publish(message: StoredMessage, traceparent?: string): Promise<Published>;
+  /** Stores the message; fails when the log has not confirmed it within `timeoutMs` (default: the broker's own). */
+  publish(message: StoredMessage, traceparent?: string, timeoutMs?: number): Promise<Published>;
   /** Live copies of the room's messages, from now on, at most once each; returns the unsubscribe. */
   subscribeLive(room: string, onLive: (live: LiveMessage) => void): Promise<() => void>;
   /** Position of the room's newest message in the log, 0 when the log holds none of it. */

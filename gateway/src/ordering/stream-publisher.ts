@@ -6,6 +6,7 @@ interface Waiting {
   resolve: (published: Published) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
+  sentAt: number;
 }
 
 /**
@@ -19,6 +20,7 @@ export class StreamPublisher {
   private readonly prefix: string;
   private readonly waiting = new Map<string, Waiting>();
   private next = 0;
+  private lastAnswerAt = Date.now();
 
   constructor(
     private readonly nc: NatsConnection,
@@ -35,7 +37,7 @@ export class StreamPublisher {
   }
 
   /** Stores `payload` on `subject`; `msgId` makes a retry inside the stream's window a duplicate. */
-  publish(subject: string, payload: string, msgId: string, traceparent?: string): Promise<Published> {
+  publish(subject: string, payload: string, msgId: string, traceparent?: string, timeoutMs = this.timeoutMs): Promise<Published> {
     if (this.waiting.size >= this.maxInFlight) return Promise.reject(new Error(`${this.maxInFlight} publishes are waiting for the stream`));
     const token = (++this.next).toString(36);
     const headers = natsHeaders();
@@ -44,9 +46,9 @@ export class StreamPublisher {
     return new Promise<Published>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(token);
-        reject(new Error(`the stream did not acknowledge within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
-      this.waiting.set(token, { resolve, reject, timer });
+        reject(new Error(`the stream did not acknowledge within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiting.set(token, { resolve, reject, timer, sentAt: Date.now() });
       try {
         this.nc.publish(subject, payload, { reply: this.prefix + token, headers });
       } catch (error) {
@@ -58,7 +60,26 @@ export class StreamPublisher {
     });
   }
 
+  /**
+   * Since when the stream owes an answer and none came: the later of the oldest waiting publish
+   * and the last PubAck; undefined when nothing waits.
+   */
+  silentSince(): number | undefined {
+    const oldest = this.waiting.values().next();
+    return oldest.done ? undefined : Math.max(oldest.value.sentAt, this.lastAnswerAt);
+  }
+
+  /** Fails every waiting publish at once: their PubAcks would come on a link that is gone. */
+  failWaiting(error: Error): void {
+    for (const waiting of this.waiting.values()) {
+      clearTimeout(waiting.timer);
+      waiting.reject(error);
+    }
+    this.waiting.clear();
+  }
+
   private settle(msg: Msg): void {
+    this.lastAnswerAt = Date.now();
     const token = msg.subject.slice(this.prefix.length);
     const waiting = this.waiting.get(token);
     if (!waiting) return; // timed out already

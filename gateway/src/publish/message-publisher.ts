@@ -11,12 +11,15 @@ import type { Published, RoomBroker } from '../ordering/room-broker.js';
  * a retried publish inside the duplicate window is answered with the original's position; a
  * resend (the client says it may have sent this id before) is first looked up in MongoDB, so a
  * resend of any age gets the original's position too and is never stored twice.
+ * Every attempt shares one deadline: a stream that does not answer is reported to the sender
+ * once, after `deadlineMs`, not once per attempt.
  */
 export class MessagePublisher {
   constructor(
-    private readonly broker: RoomBroker,
+    private readonly broker: Pick<RoomBroker, 'publish'>,
     private readonly backend: Pick<MessageServiceClient, 'lookup'>,
     private readonly attempts = 3,
+    private readonly deadlineMs = 5_000,
   ) {}
 
   async publish(message: StoredMessage, resend: boolean): Promise<Published> {
@@ -29,16 +32,18 @@ export class MessagePublisher {
       attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subjects.inbound(message.room), 'chorus.message.id': message.id },
     });
     const traceparent = traceparentOf(span);
+    const deadline = Date.now() + this.deadlineMs;
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          const published = await this.broker.publish(message, traceparent);
+          const published = await this.broker.publish(message, traceparent, deadline - Date.now());
           span.setAttribute('chorus.pos', published.pos);
           return published;
         } catch (error) {
           // Same msgID on every try: JetStream keeps one copy even if an earlier try was stored.
-          if (attempt >= this.attempts) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+          const backoffMs = 100 * attempt;
+          if (attempt >= this.attempts || Date.now() + backoffMs >= deadline) throw error;
+          await new Promise((resolve) => setTimeout(resolve, backoffMs));
         }
       }
     } catch (error) {
