@@ -12,7 +12,7 @@ import { stallAllowanceMs } from '../src/scenarios/verdict.js';
  * (100 users in 10 rooms, 150 sends/s, 10 s of sending), each on a fresh platform, asserting the
  * pass criteria one by one.
  */
-const shortScenarios = ['message-service-1-kill', 'gateway-kill', 'gateway-drain', 'nats-pause'];
+const shortScenarios = ['message-service-1-kill', 'gateway-kill', 'gateway-drain', 'nats-pause', 'nats-link-freeze'];
 
 for (const name of shortScenarios) {
   const options = { timeout: 150_000 };

@@ -1,64 +1,17 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { FreezableRelay } from '@chorus/local/servers/freezable-relay';
 import { startNats, type RunningNats } from '@chorus/local/servers/nats';
 import { streamName, subjects } from '@chorus/shared/bus/names';
 import { ensureMessageStream } from '@chorus/shared/bus/jetstream-setup';
 import { createLogger } from '@chorus/shared/logging/logger';
 import { StreamPublisher } from '../src/ordering/stream-publisher.js';
 import { StalledLinkWatch } from '../src/ordering/stalled-link-watch.js';
-
-/**
- * A TCP relay in front of nats-server whose open connections can be frozen in the server-to-client
- * direction: the relay stops reading from the server, so the client gets nothing and the server's
- * writes back up, while the client's own writes still reach the server. New connections flow.
- */
-class FreezableRelay {
-  private readonly links: { client: Socket; upstream: Socket }[] = [];
-  private readonly server: Server;
-
-  constructor(private readonly targetPort: number) {
-    this.server = createServer((client) => {
-      const upstream = tcpConnect(this.targetPort, '127.0.0.1');
-      client.pipe(upstream);
-      upstream.pipe(client);
-      const close = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('close', close).on('error', close);
-      upstream.on('close', close).on('error', close);
-      this.links.push({ client, upstream });
-    });
-  }
-
-  async listen(): Promise<number> {
-    this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
-    return (this.server.address() as { port: number }).port;
-  }
-
-  freezeOpenLinks(): void {
-    for (const { client, upstream } of this.links) {
-      upstream.unpipe(client);
-      upstream.pause();
-    }
-  }
-
-  close(): void {
-    for (const { client, upstream } of this.links) {
-      client.destroy();
-      upstream.destroy();
-    }
-    this.server.close();
-  }
-}
 
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -95,7 +48,8 @@ async function watchedConnection(relayPort: number, publishTimeoutMs: number, wa
 }
 
 test('a link that stops delivering is replaced: its waiting publish fails at once and goes again on the new link, stored once', async () => {
-  const relay = new FreezableRelay(Number(new URL(nats.url).port));
+  const relay = new FreezableRelay();
+  relay.relayTo(nats.url);
   const { nc, publisher, watch, warnings, status } = await watchedConnection(await relay.listen(), 5_000, { silenceMs: 300, probeMs: 200 });
   try {
     const jsm = await jetstreamManager(direct);
@@ -120,7 +74,8 @@ test('a link that stops delivering is replaced: its waiting publish fails at onc
 });
 
 test('a stream that is only slow on a working link is waited for: the PONG comes back and nothing reconnects', async () => {
-  const relay = new FreezableRelay(Number(new URL(nats.url).port));
+  const relay = new FreezableRelay();
+  relay.relayTo(nats.url);
   const { nc, publisher, watch, warnings, status } = await watchedConnection(await relay.listen(), 1_000, { silenceMs: 100, probeMs: 200 });
   try {
     // A plain subscriber outside the stream takes the message and never replies.

@@ -60,6 +60,8 @@ export interface PlatformOptions {
   tracing?: boolean | { queryPort?: number };
   /** Extra environment for the service processes (e.g. OTEL_*). */
   serviceEnv?: NodeJS.ProcessEnv;
+  /** Where a service (`gateway-1`, ...) reaches NATS; default the server itself (the chaos suite puts a relay in front of one). */
+  natsUrlFor?: (service: string, natsUrl: string) => string;
   logger?: Logger;
 }
 
@@ -189,12 +191,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const workers = await Promise.all(
       Array.from({ length: options.messageServices ?? 2 }, async (_, i) => {
         const metricsPort = await freePort();
+        const name = `message-service-${i + 1}`;
         return new ManagedProcess({
-          name: `message-service-${i + 1}`,
+          name,
           command: process.execPath,
           args: [messageServiceMain],
           env: {
             ...baseEnv,
+            NATS_URL: options.natsUrlFor?.(name, startedNats.url) ?? startedNats.url,
             MONGODB_URI: mongo.uri,
             MONGODB_DB: 'chorus',
             NATS_USER: 'message-service',
@@ -226,6 +230,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           ...(sharedPort !== undefined && { spawn: (env) => forkGatewayWorker(gatewayMain, env) }),
           env: {
             ...baseEnv,
+            NATS_URL: options.natsUrlFor?.(`gateway-${i + 1}`, startedNats.url) ?? startedNats.url,
             ...authEnv,
             AUTH_HS256_SECRET: tokenSecret,
             ADMIN_TOKEN: adminToken,

@@ -1,4 +1,4 @@
-import type { Platform } from '@chorus/local/platform';
+import type { Platform, PlatformOptions } from '@chorus/local/platform';
 
 export interface FaultContext {
   platform: Platform;
@@ -17,7 +17,11 @@ export interface FaultOutcome {
 
 /** One fault, injected under load; resolves when the platform is whole again. */
 export interface Fault {
+  /** Before the platform starts: what the fault needs of it (e.g. a relay in front of a server). */
+  prepare?(): Promise<Pick<PlatformOptions, 'natsUrlFor'>>;
   inject(context: FaultContext): Promise<FaultOutcome>;
+  /** After the platform stopped: releases what prepare() made. */
+  close?(): void;
 }
 
 export const elapsedSince = (start: number) => Math.round(performance.now() - start);

@@ -46,7 +46,9 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
   let passed = false;
   try {
     log(`starting the platform in ${dataDir}`);
+    const faultOptions = (await scenario.fault.prepare?.()) ?? {};
     platform = await startPlatform({
+      ...faultOptions,
       dataDir,
       gateways: 2,
       messageServices: 2,
@@ -107,6 +109,7 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
     clearInterval(progressTimer);
     driver?.close();
     await platform?.stop();
+    scenario.fault.close?.();
     if (settings.keepData === 'never' || (settings.keepData === 'on-failure' && passed)) rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -1,4 +1,5 @@
 import type { Fault } from '../faults/fault.js';
+import { natsLinkFreeze } from '../faults/link-freeze.js';
 import { rollingRestart } from '../faults/rolling-restart.js';
 import { serverKill } from '../faults/server-kill.js';
 import { serverPause } from '../faults/server-pause.js';
@@ -24,6 +25,11 @@ export const scenarios: readonly Scenario[] = [
   { name: 'message-service-2-kill', summary: 'kill -9 message-service-2, restart it', fault: serviceCrash('message-service-2') },
   { name: 'gateway-kill', summary: 'kill -9 gateway-1 (its clients move to gateway-2 and resume), restart it', fault: serviceCrash('gateway-1') },
   { name: 'nats-pause', summary: 'SIGSTOP nats-server for 8 s, then SIGCONT', fault: serverPause(nats, 8_000) },
+  {
+    name: 'nats-link-freeze',
+    summary: "freeze gateway-1's NATS link (open, but nothing from the server reaches it) until gateway-1 reconnects by itself",
+    fault: natsLinkFreeze('gateway-1', 15_000),
+  },
   { name: 'redis-kill', summary: `kill -9 redis-server, restart it after ${serverDownMs / 1000} s (its data is gone)`, fault: serverKill(redis, serverDownMs) },
   { name: 'mongo-kill', summary: `kill -9 the MongoDB server (FerretDB), restart it after ${serverDownMs / 1000} s`, fault: serverKill(mongo, serverDownMs) },
   {

@@ -34,8 +34,8 @@ export class StalledLinkWatch {
     private readonly log: Logger,
     options: StalledLinkWatchOptions = {},
   ) {
-    this.silenceMs = options.silenceMs ?? 2_000;
-    this.probeMs = options.probeMs ?? 1_000;
+    this.silenceMs = options.silenceMs ?? 1_000;
+    this.probeMs = options.probeMs ?? 500;
   }
 
   start(): void {
