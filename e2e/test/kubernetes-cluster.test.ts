@@ -279,8 +279,10 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
 
   test('a backlog (the one writer frozen under load) makes the autopilot start message-services, retune batching, and scale back down once drained', { skip }, async (t) => {
     const deployment = `${name}-message-service`;
-    // A user's knobs: 200 queued messages per replica (max 3), scale down after 10 s of a shallow queue.
-    await cluster.kc(['-n', ns, 'patch', 'chatcluster', name, '--type', 'merge', '-p', JSON.stringify({ spec: { messageService: { backlogPerReplica: 200, scaleDownStabilizationSeconds: 10 } } })]);
+    // A user's knobs: 50 queued messages per replica (max 3), scale down after 10 s of a shallow queue.
+    // Small on purpose: if a second writer is Ready quickly it drains the new messages, and the queue
+    // stays at what the frozen writer holds (its pull, up to 256, measured 235): that alone must ask for 3.
+    await cluster.kc(['-n', ns, 'patch', 'chatcluster', name, '--type', 'merge', '-p', JSON.stringify({ spec: { messageService: { backlogPerReplica: 50, scaleDownStabilizationSeconds: 10 } } })]);
     await cluster.kc(['-n', ns, 'wait', '--for=jsonpath={.status.autopilot.desiredReplicas}=1', `chatcluster/${name}`, '--timeout=90s']);
     await cluster.kc(['-n', ns, 'rollout', 'status', `deployment/${deployment}`, '--timeout=120s']);
     await waitUntil(async () => (await podsOf('message-service')).length === 1, 60_000, 'one message-service pod');
@@ -302,7 +304,7 @@ describe('Chorus on a real single-node Kubernetes cluster', { timeout: 900_000 }
       // The writer stops dead (cgroup freezer), as on a stalled node; the gateways keep publishing.
       await freezeContainer(frozen);
       try {
-        // 150 messages/s queue up behind it: past 400 the autopilot asks for 3 replicas.
+        // 150 messages/s queue up behind it: past 100 the autopilot asks for 3 replicas.
         await cluster.kc(['-n', ns, 'wait', '--for=jsonpath={.status.autopilot.desiredReplicas}=3', `chatcluster/${name}`, '--timeout=60s']);
         // ...and moves batching to the throughput end for the deep queue.
         await waitUntil(async () => {

@@ -32,6 +32,9 @@ export async function freezeContainer(id: string): Promise<void> {
   await ctr(['tasks', 'pause', id]);
 }
 
+/** Resumes a frozen container; one the kubelet has meanwhile killed (its liveness probe failed) is gone, with nothing to thaw. */
 export async function thawContainer(id: string): Promise<void> {
-  await ctr(['tasks', 'resume', id]);
+  await ctr(['tasks', 'resume', id]).catch((error: Error) => {
+    if (!/not found/.test(error.message)) throw error;
+  });
 }
