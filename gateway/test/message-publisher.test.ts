@@ -28,7 +28,6 @@ test('a stream that never answers fails the send once, at the deadline, not once
     const { broker, attempts } = scriptedBroker(['silent', 'silent', 'silent']);
     const publisher = new MessagePublisher(broker, noLookup, 3, 5_000);
     const outcome = publisher.publish(message, false).then(() => 'stored', (error: Error) => error.message);
-    for (let i = 0; i < 10 && attempts.length === 0; i++) await Promise.resolve();
     mock.timers.tick(5_000);
     assert.equal(await outcome, 'no answer within 5000 ms');
     assert.deepEqual(attempts, [{ at: 0, timeoutMs: 5_000 }], 'no second attempt after the whole deadline was spent');

@@ -55,7 +55,8 @@ export class StalledLinkWatch {
       this.inMsgs = inMsgs;
       this.lastInboundAt = Date.now();
     }
-    const owed = this.publisher.silentSince();
+    // Every PubAck is an inbound message too: silence since the later of the two.
+    const owed = this.publisher.oldestWaitingSince();
     if (owed === undefined) return;
     const since = Math.max(owed, this.lastInboundAt);
     if (Date.now() - since < this.silenceMs) return;

@@ -20,7 +20,6 @@ export class StreamPublisher {
   private readonly prefix: string;
   private readonly waiting = new Map<string, Waiting>();
   private next = 0;
-  private lastAnswerAt = Date.now();
 
   constructor(
     private readonly nc: NatsConnection,
@@ -60,13 +59,10 @@ export class StreamPublisher {
     });
   }
 
-  /**
-   * Since when the stream owes an answer and none came: the later of the oldest waiting publish
-   * and the last PubAck; undefined when nothing waits.
-   */
-  silentSince(): number | undefined {
+  /** When the oldest publish still waiting for its PubAck was sent; undefined when none waits. */
+  oldestWaitingSince(): number | undefined {
     const oldest = this.waiting.values().next();
-    return oldest.done ? undefined : Math.max(oldest.value.sentAt, this.lastAnswerAt);
+    return oldest.done ? undefined : oldest.value.sentAt;
   }
 
   /** Fails every waiting publish at once: their PubAcks would come on a link that is gone. */
@@ -79,7 +75,6 @@ export class StreamPublisher {
   }
 
   private settle(msg: Msg): void {
-    this.lastAnswerAt = Date.now();
     const token = msg.subject.slice(this.prefix.length);
     const waiting = this.waiting.get(token);
     if (!waiting) return; // timed out already
